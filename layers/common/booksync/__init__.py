@@ -1,0 +1,1 @@
+"""booksync: the shared layer of BlueClerk accounting sync (engine, data, provider clients)."""

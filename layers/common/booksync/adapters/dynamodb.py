@@ -1,0 +1,873 @@
+"""pynamodb storage: one table, keyed by company (``pk = COMPANY#<id>``), one Record class per item type.
+
+Repositories convert records to domain models and back; nothing above this module sees pynamodb. Every read
+and write is scoped by the caller's company key, so one company's data cannot be reached with another's id.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from pynamodb.attributes import (
+    Attribute,
+    BooleanAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.constants import NUMBER, STRING
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from booksync.catalog.models import Customer, Item
+from booksync.errors import BadRequest, Conflict, NotFound
+from booksync.ids import new_id, utcnow
+from booksync.integrations.models import Connection, ConnectionStatus, Health, OAuthState, ProviderMapping, SyncSettings
+from booksync.invoicing.models import Invoice, Payment, SyncError
+from booksync.notifications.models import Notification
+
+M = TypeVar("M", bound=BaseModel)
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Attributes
+# ---------------------------------------------------------------------------------------------------------------------
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number that round-trips as :class:`~decimal.Decimal` (pynamodb's NumberAttribute gives floats)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return str(value)
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+class DocumentAttribute(Attribute[Any]):
+    """A nested document (lines, addresses, maps) stored as JSON text; decimals travel as strings, never floats."""
+
+    attr_type = STRING
+
+    def serialize(self, value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+
+    def deserialize(self, value: str) -> Any:
+        return json.loads(value)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------------------------------------------------
+class ConnectedIndex(GlobalSecondaryIndex["TableRecord"]):
+    """Sparse index of connected provider links: ``gsi1pk = CONNECTED``, ``gsi1sk = <provider>#<companyId>``."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class TableRecord(Model):
+    """The table's key schema; every record type extends it. ``create_table`` is called on this class."""
+
+    class Meta:
+        table_name = os.environ.get("TABLE_NAME", "blueclerk-sync")
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    gsi1 = ConnectedIndex()
+
+
+class CompanyRecord(TableRecord):
+    has_synced_invoice = BooleanAttribute(default=False)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+class CustomerRecord(TableRecord):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    name_key = UnicodeAttribute()  # case-folded display name, for matching imports and provider customers
+    company_name = UnicodeAttribute(null=True)
+    given_name = UnicodeAttribute(null=True)
+    family_name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    billing_address = DocumentAttribute(null=True)
+    shipping_address = DocumentAttribute(null=True)
+    classification = UnicodeAttribute(null=True)
+    classification_reason = UnicodeAttribute(null=True)
+    classification_override = UnicodeAttribute(null=True)
+    provider_ids = DocumentAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class ItemRecord(TableRecord):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    price = DecimalAttribute()
+    sku = UnicodeAttribute(null=True)
+    provider_ids = DocumentAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class InvoiceRecord(TableRecord):
+    id = UnicodeAttribute()
+    number = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    issue_date = UnicodeAttribute(null=True)
+    due_date = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    lines = DocumentAttribute()
+    total = DecimalAttribute()
+    provider_ids = DocumentAttribute(null=True)
+    provider_sync_tokens = DocumentAttribute(null=True)
+    sync_status = UnicodeAttribute()
+    last_sync_error = DocumentAttribute(null=True)
+    last_synced_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=0)  # bumped by every change, payments included (serialises over-pay checks)
+
+
+class InvoiceNumberRecord(TableRecord):
+    """Uniqueness guard: one per (company, invoice number)."""
+
+    invoice_id = UnicodeAttribute()
+
+
+class PaymentRecord(TableRecord):
+    id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    amount = DecimalAttribute()
+    method = UnicodeAttribute()
+    date = UnicodeAttribute()
+    reference = UnicodeAttribute(null=True)
+    quickbooks_payment_id = UnicodeAttribute(null=True, attr_name="quickbooksPaymentId")
+    xero_payment_id = UnicodeAttribute(null=True, attr_name="xeroPaymentId")
+    freshbooks_payment_id = UnicodeAttribute(null=True, attr_name="freshbooksPaymentId")
+    wave_payment_id = UnicodeAttribute(null=True, attr_name="wavePaymentId")
+    last_sync_error = DocumentAttribute(null=True)
+    # write-ahead claim of the sync engine: who is pushing this payment to which provider, until when
+    claim_owner = UnicodeAttribute(null=True)
+    claim_until = NumberAttribute(null=True)
+    claim_provider = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class ConnectionRecord(TableRecord):
+    provider = UnicodeAttribute()
+    status = UnicodeAttribute(default=ConnectionStatus.DISCONNECTED.value)
+    tenant_id = UnicodeAttribute(null=True)
+    tenant_name = UnicodeAttribute(null=True)
+    settings = DocumentAttribute(null=True)
+    health = DocumentAttribute(null=True)
+    connected_at = UTCDateTimeAttribute(null=True)
+    # tokens: KMS ciphertext only (encryption context names company and provider)
+    token_ciphertext = UnicodeAttribute(null=True)
+    token_version = NumberAttribute(default=0)
+    access_expires_at = NumberAttribute(null=True)
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+class MappingRecord(TableRecord):
+    provider = UnicodeAttribute()
+    default_account_id = UnicodeAttribute(null=True)
+    items = DocumentAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+
+
+class NotificationRecord(TableRecord):
+    id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    message = UnicodeAttribute()
+    provider = UnicodeAttribute(null=True)
+    entity_type = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(null=True)
+    read = BooleanAttribute(default=False)
+    occurrences = NumberAttribute(default=1)
+    dedupe_key = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class NotificationKeyRecord(TableRecord):
+    """Exists while an unread notification exists for (provider, entity, problem): the de-duplication anchor."""
+
+    notification_id = UnicodeAttribute()
+
+
+class OAuthStateRecord(TableRecord):
+    company_id = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+
+
+class SyncHistoryRecord(TableRecord):
+    id = UnicodeAttribute()
+    entity_type = UnicodeAttribute()
+    entity_id = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    action = UnicodeAttribute()
+    result = UnicodeAttribute()
+    provider_id = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Keys, cursors, helpers
+# ---------------------------------------------------------------------------------------------------------------------
+def company_pk(company_id: str) -> str:
+    return f"COMPANY#{company_id}"
+
+
+def _fields(record: Model, model: type[M], **extra: Any) -> M:
+    data: dict[str, Any] = {}
+    for name in model.model_fields:
+        if hasattr(record, name):
+            value = getattr(record, name)
+            if value is not None:
+                data[name] = value
+    data.update(extra)
+    return model.model_validate(data)
+
+
+def _doc(value: BaseModel | None) -> Any:
+    return value.model_dump(mode="json", by_alias=False) if value is not None else None
+
+
+def encode_cursor(company_id: str, key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    raw = json.dumps({"c": company_id, "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(company_id: str, cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if data["c"] != company_id:
+            raise ValueError("cursor of another company")
+        return dict(data["k"])
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise BadRequest(
+            "The 'cursor' is not valid; pass the 'nextCursor' value of the previous page unchanged, or omit it.",
+            code="invalid_cursor",
+        ) from exc
+
+
+def _tx() -> TransactWrite:
+    """A transaction on the same low-level connection (and client) the models use."""
+    return TransactWrite(connection=TableRecord._get_connection().connection)
+
+
+def _condition_failed(exc: PutError | UpdateError | TransactWriteError) -> bool:
+    if isinstance(exc, TransactWriteError):
+        reasons = getattr(exc, "cancellation_reasons", None) or []
+        return any(r is not None and r.code == CONDITION_FAILED for r in reasons)
+    return exc.cause_response_code == CONDITION_FAILED
+
+
+def _page(
+    record_cls: type[TableRecord], company_id: str, prefix: str, limit: int, cursor: str | None, forward: bool = True
+) -> tuple[list[Any], str | None]:
+    result = record_cls.query(
+        company_pk(company_id),
+        record_cls.sk.startswith(prefix),
+        limit=limit,
+        last_evaluated_key=decode_cursor(company_id, cursor),
+        scan_index_forward=forward,
+    )
+    rows = list(result)
+    return rows, encode_cursor(company_id, result.last_evaluated_key)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Repositories
+# ---------------------------------------------------------------------------------------------------------------------
+class CustomerRepository:
+    def add(self, company_id: str, customer: Customer) -> None:
+        rec = self._record(company_id, customer)
+        rec.save(condition=CustomerRecord.pk.does_not_exist())
+
+    def get(self, company_id: str, customer_id: str) -> Customer:
+        return self._domain(self._get(company_id, customer_id))
+
+    def save(self, company_id: str, customer: Customer) -> Customer:
+        current = self._get(company_id, customer.id)
+        rec = self._record(company_id, customer)
+        rec.version = current.version
+        try:
+            rec.save()  # VersionAttribute makes this conditional on the version we read
+        except PutError as exc:
+            if _condition_failed(exc):
+                raise Conflict("The customer changed while you were editing it; reload and try again.") from exc
+            raise
+        return self._domain(rec)
+
+    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]:
+        rows, nxt = _page(CustomerRecord, company_id, "CUSTOMER#", limit, cursor)
+        return [self._domain(r) for r in rows], nxt
+
+    def iter_all(self, company_id: str) -> Iterable[Customer]:
+        for r in CustomerRecord.query(company_pk(company_id), CustomerRecord.sk.startswith("CUSTOMER#")):
+            yield self._domain(r)
+
+    def _get(self, company_id: str, customer_id: str) -> CustomerRecord:
+        try:
+            return CustomerRecord.get(company_pk(company_id), f"CUSTOMER#{customer_id}")
+        except DoesNotExist as exc:
+            raise NotFound(f"Customer '{customer_id}' was not found.", code="customer_not_found") from exc
+
+    @staticmethod
+    def _record(company_id: str, c: Customer) -> CustomerRecord:
+        return CustomerRecord(
+            company_pk(company_id),
+            f"CUSTOMER#{c.id}",
+            id=c.id,
+            name=c.name,
+            name_key=c.name.casefold(),
+            company_name=c.company_name,
+            given_name=c.given_name,
+            family_name=c.family_name,
+            email=c.email,
+            phone=c.phone,
+            billing_address=_doc(c.billing_address),
+            shipping_address=_doc(c.shipping_address),
+            classification=c.classification,
+            classification_reason=c.classification_reason,
+            classification_override=c.classification_override,
+            provider_ids=c.provider_ids or None,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+
+    @staticmethod
+    def _domain(r: CustomerRecord) -> Customer:
+        return _fields(r, Customer)
+
+
+class ItemRepository:
+    def add(self, company_id: str, item: Item) -> None:
+        self._record(company_id, item).save(condition=ItemRecord.pk.does_not_exist())
+
+    def get(self, company_id: str, item_id: str) -> Item:
+        return _fields(self._get(company_id, item_id), Item)
+
+    def get_many(self, company_id: str, item_ids: Iterable[str]) -> dict[str, Item]:
+        keys = [(company_pk(company_id), f"ITEM#{i}") for i in dict.fromkeys(item_ids)]
+        return {r.id: _fields(r, Item) for r in ItemRecord.batch_get(keys)}
+
+    def save(self, company_id: str, item: Item) -> Item:
+        current = self._get(company_id, item.id)
+        rec = self._record(company_id, item)
+        rec.version = current.version
+        try:
+            rec.save()
+        except PutError as exc:
+            if _condition_failed(exc):
+                raise Conflict("The item changed while you were editing it; reload and try again.") from exc
+            raise
+        return _fields(rec, Item)
+
+    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
+        rows, nxt = _page(ItemRecord, company_id, "ITEM#", limit, cursor)
+        return [_fields(r, Item) for r in rows], nxt
+
+    def _get(self, company_id: str, item_id: str) -> ItemRecord:
+        try:
+            return ItemRecord.get(company_pk(company_id), f"ITEM#{item_id}")
+        except DoesNotExist as exc:
+            raise NotFound(f"Item '{item_id}' was not found.", code="item_not_found") from exc
+
+    @staticmethod
+    def _record(company_id: str, i: Item) -> ItemRecord:
+        return ItemRecord(
+            company_pk(company_id),
+            f"ITEM#{i.id}",
+            id=i.id,
+            name=i.name,
+            description=i.description,
+            price=i.price,
+            sku=i.sku,
+            provider_ids=i.provider_ids or None,
+            created_at=i.created_at,
+            updated_at=i.updated_at,
+        )
+
+
+def _number_key(number: str) -> str:
+    return f"INVOICENUMBER#{number.casefold()}"
+
+
+class InvoiceRepository:
+    """Invoices, their number guard and their payments (payments live under the invoice's company key)."""
+
+    def add(self, company_id: str, invoice: Invoice) -> None:
+        pk = company_pk(company_id)
+        try:
+            with _tx() as tx:
+                tx.save(
+                    InvoiceNumberRecord(pk, _number_key(invoice.number), invoice_id=invoice.id),
+                    condition=InvoiceNumberRecord.pk.does_not_exist(),
+                )
+                tx.save(self._record(company_id, invoice), condition=InvoiceRecord.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if _condition_failed(exc):
+                raise Conflict(
+                    f"Invoice number '{invoice.number}' is already used by another invoice; choose a different number.",
+                    code="duplicate_invoice_number",
+                ) from exc
+            raise
+
+    def get(self, company_id: str, invoice_id: str) -> Invoice:
+        return self._domain(self._get(company_id, invoice_id))
+
+    def save(self, company_id: str, invoice: Invoice, previous_number: str | None = None) -> Invoice:
+        """Write the whole invoice if nobody changed it since it was read (``invoice.version``)."""
+        pk = company_pk(company_id)
+        expected = invoice.version
+        new = invoice.model_copy(update={"version": expected + 1})
+        try:
+            with _tx() as tx:
+                if previous_number is not None and previous_number.casefold() != invoice.number.casefold():
+                    tx.save(
+                        InvoiceNumberRecord(pk, _number_key(invoice.number), invoice_id=invoice.id),
+                        condition=InvoiceNumberRecord.pk.does_not_exist(),
+                    )
+                    tx.delete(InvoiceNumberRecord(pk, _number_key(previous_number)))
+                tx.save(self._record(company_id, new), condition=InvoiceRecord.version == expected)
+        except TransactWriteError as exc:
+            if _condition_failed(exc):
+                if previous_number is not None and previous_number.casefold() != invoice.number.casefold():
+                    if InvoiceNumberRecord.count(pk, InvoiceNumberRecord.sk == _number_key(invoice.number)):
+                        raise Conflict(
+                            f"Invoice number '{invoice.number}' is already used by another invoice.",
+                            code="duplicate_invoice_number",
+                        ) from exc
+                raise Conflict("The invoice changed while you were editing it; reload and try again.") from exc
+            raise
+        return new
+
+    def update_sync_state(
+        self,
+        company_id: str,
+        invoice_id: str,
+        *,
+        provider: str,
+        provider_id: str | None = None,
+        sync_token: str | None = None,
+        error: SyncError | None = None,
+    ) -> Invoice:
+        """Record the outcome of a push without touching what the user edits (no version check, no lost update)."""
+        rec = self._get(company_id, invoice_id)
+        actions: list[Any] = [InvoiceRecord.updated_at.set(rec.updated_at)]
+        if provider_id is not None:
+            ids = dict(rec.provider_ids or {})
+            ids[provider] = provider_id
+            tokens = dict(rec.provider_sync_tokens or {})
+            if sync_token is not None:
+                tokens[provider] = sync_token
+            actions += [
+                InvoiceRecord.provider_ids.set(ids),
+                InvoiceRecord.provider_sync_tokens.set(tokens),
+                InvoiceRecord.sync_status.set("synced"),
+                InvoiceRecord.last_synced_at.set(utcnow()),
+                InvoiceRecord.last_sync_error.remove(),
+            ]
+        if error is not None:
+            actions += [InvoiceRecord.sync_status.set("failed"), InvoiceRecord.last_sync_error.set(_doc(error))]
+        rec.update(actions=actions)
+        return self._domain(rec)
+
+    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Invoice], str | None]:
+        rows, nxt = _page(InvoiceRecord, company_id, "INVOICE#", limit, cursor)
+        return [self._domain(r) for r in rows], nxt
+
+    # payments -----------------------------------------------------------------------------------------------------
+    def add_payment(self, company_id: str, invoice: Invoice, payment: Payment) -> None:
+        """Store a payment only if the invoice is unchanged since the caller checked the balance (no over-pay race)."""
+        pk = company_pk(company_id)
+        try:
+            with _tx() as tx:
+                tx.save(self._payment_record(company_id, payment), condition=PaymentRecord.pk.does_not_exist())
+                tx.update(
+                    InvoiceRecord(pk, f"INVOICE#{invoice.id}"),
+                    actions=[InvoiceRecord.version.set(invoice.version + 1), InvoiceRecord.status.set(invoice.status.value)],
+                    condition=InvoiceRecord.version == invoice.version,
+                )
+        except TransactWriteError as exc:
+            if _condition_failed(exc):
+                raise Conflict(
+                    "The invoice changed while the payment was being recorded; reload it and record the payment again.",
+                    code="invoice_changed",
+                ) from exc
+            raise
+
+    def get_payment(self, company_id: str, invoice_id: str, payment_id: str) -> Payment | None:
+        try:
+            return _fields(PaymentRecord.get(company_pk(company_id), f"PAYMENT#{invoice_id}#{payment_id}"), Payment)
+        except DoesNotExist:
+            return None
+
+    def list_payments(self, company_id: str, invoice_id: str) -> list[Payment]:
+        rows = PaymentRecord.query(company_pk(company_id), PaymentRecord.sk.startswith(f"PAYMENT#{invoice_id}#"))
+        return [_fields(r, Payment) for r in rows]
+
+    def _get(self, company_id: str, invoice_id: str) -> InvoiceRecord:
+        try:
+            return InvoiceRecord.get(company_pk(company_id), f"INVOICE#{invoice_id}")
+        except DoesNotExist as exc:
+            raise NotFound(f"Invoice '{invoice_id}' was not found.", code="invoice_not_found") from exc
+
+    @staticmethod
+    def _domain(r: InvoiceRecord) -> Invoice:
+        return _fields(r, Invoice, version=int(r.version or 0))
+
+    @staticmethod
+    def _record(company_id: str, inv: Invoice) -> InvoiceRecord:
+        return InvoiceRecord(
+            company_pk(company_id),
+            f"INVOICE#{inv.id}",
+            id=inv.id,
+            number=inv.number,
+            customer_id=inv.customer_id,
+            issue_date=inv.issue_date.isoformat() if inv.issue_date else None,
+            due_date=inv.due_date.isoformat() if inv.due_date else None,
+            status=inv.status.value,
+            lines=[line.model_dump(mode="json", by_alias=False) for line in inv.lines],
+            total=inv.total,
+            provider_ids=inv.provider_ids or None,
+            provider_sync_tokens=inv.provider_sync_tokens or None,
+            sync_status=inv.sync_status.value,
+            last_sync_error=_doc(inv.last_sync_error),
+            last_synced_at=inv.last_synced_at,
+            created_at=inv.created_at,
+            updated_at=inv.updated_at,
+            version=inv.version,
+        )
+
+    @staticmethod
+    def _payment_record(company_id: str, p: Payment) -> PaymentRecord:
+        return PaymentRecord(
+            company_pk(company_id),
+            f"PAYMENT#{p.invoice_id}#{p.id}",
+            id=p.id,
+            invoice_id=p.invoice_id,
+            amount=p.amount,
+            method=p.method.value,
+            date=p.date.isoformat(),
+            reference=p.reference,
+            created_at=p.created_at,
+        )
+
+
+class CompanyRepository:
+    def mark_has_synced_invoice(self, company_id: str) -> None:
+        CompanyRecord(company_pk(company_id), "COMPANY", has_synced_invoice=True, updated_at=utcnow()).save()
+
+    def has_synced_invoice(self, company_id: str) -> bool:
+        try:
+            return bool(CompanyRecord.get(company_pk(company_id), "COMPANY").has_synced_invoice)
+        except DoesNotExist:
+            return False
+
+
+class NotificationRepository:
+    """Notifications, de-duplicated: at most one unread notification per (provider, entity, problem)."""
+
+    def raise_(
+        self,
+        company_id: str,
+        *,
+        code: str,
+        message: str,
+        provider: str | None,
+        entity_type: str | None,
+        entity_id: str | None,
+    ) -> tuple[Notification, bool]:
+        """Create a notification, or update the unread one for the same problem. Returns (notification, created)."""
+        pk = company_pk(company_id)
+        dedupe = f"{provider or '-'}#{entity_type or '-'}#{entity_id or '-'}#{code}"
+        now = utcnow()
+        for _ in range(5):
+            try:
+                key = NotificationKeyRecord.get(pk, f"NOTIFKEY#{dedupe}")
+            except DoesNotExist:
+                key = None
+            if key is not None:
+                rec = NotificationRecord(pk, f"NOTIFICATION#{key.notification_id}")
+                try:
+                    rec.update(
+                        actions=[
+                            NotificationRecord.occurrences.add(1),
+                            NotificationRecord.message.set(message),
+                            NotificationRecord.updated_at.set(now),
+                        ],
+                        condition=NotificationRecord.read == False,  # noqa: E712  (pynamodb condition)
+                    )
+                    return _fields(rec, Notification), False
+                except UpdateError as exc:
+                    if not _condition_failed(exc):
+                        raise
+                    continue  # it was read meanwhile: raise a fresh one
+            nid = new_id("ntf")
+            rec = NotificationRecord(
+                pk,
+                f"NOTIFICATION#{nid}",
+                id=nid,
+                code=code,
+                message=message,
+                provider=provider,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                read=False,
+                occurrences=1,
+                dedupe_key=dedupe,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                with _tx() as tx:
+                    tx.save(
+                        NotificationKeyRecord(pk, f"NOTIFKEY#{dedupe}", notification_id=nid),
+                        condition=NotificationKeyRecord.pk.does_not_exist(),
+                    )
+                    tx.save(rec)
+                return _fields(rec, Notification), True
+            except TransactWriteError as exc:
+                if not _condition_failed(exc):
+                    raise
+        raise Conflict("Could not record the notification; try again.")
+
+    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Notification], str | None]:
+        rows, nxt = _page(NotificationRecord, company_id, "NOTIFICATION#", limit, cursor, forward=False)
+        return [_fields(r, Notification) for r in rows], nxt
+
+    def unread_count(self, company_id: str) -> int:
+        return int(NotificationKeyRecord.count(company_pk(company_id), NotificationKeyRecord.sk.startswith("NOTIFKEY#")))
+
+    def mark_read(self, company_id: str, notification_id: str) -> Notification:
+        pk = company_pk(company_id)
+        try:
+            rec = NotificationRecord.get(pk, f"NOTIFICATION#{notification_id}")
+        except DoesNotExist as exc:
+            raise NotFound(f"Notification '{notification_id}' was not found.", code="notification_not_found") from exc
+        if not rec.read:
+            with _tx() as tx:
+                tx.update(rec, actions=[NotificationRecord.read.set(True), NotificationRecord.updated_at.set(utcnow())])
+                tx.delete(
+                    NotificationKeyRecord(pk, f"NOTIFKEY#{rec.dedupe_key}"),
+                    condition=NotificationKeyRecord.notification_id == rec.id,
+                )
+            rec.read = True
+        return _fields(rec, Notification)
+
+    def find_unread(self, company_id: str, *, code: str, provider: str | None, entity_type: str | None,
+                    entity_id: str | None) -> Notification | None:
+        dedupe = f"{provider or '-'}#{entity_type or '-'}#{entity_id or '-'}#{code}"
+        try:
+            key = NotificationKeyRecord.get(company_pk(company_id), f"NOTIFKEY#{dedupe}")
+            return _fields(NotificationRecord.get(company_pk(company_id), f"NOTIFICATION#{key.notification_id}"),
+                           Notification)
+        except DoesNotExist:
+            return None
+
+
+class ConnectionRepository:
+    """Connections (status, tenant, settings, health). Token storage and the refresh lease extend this record."""
+
+    def get(self, company_id: str, provider: str) -> Connection:
+        rec = self.get_record(company_id, provider)
+        return self._domain(rec) if rec is not None else Connection(provider=provider)
+
+    def get_record(self, company_id: str, provider: str) -> ConnectionRecord | None:
+        try:
+            return ConnectionRecord.get(company_pk(company_id), f"CONNECTION#{provider}", consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def list(self, company_id: str) -> list[Connection]:
+        rows = ConnectionRecord.query(company_pk(company_id), ConnectionRecord.sk.startswith("CONNECTION#"))
+        return [self._domain(r) for r in rows]
+
+    def save_settings(self, company_id: str, provider: str, settings: SyncSettings) -> Connection:
+        rec = self.get_record(company_id, provider)
+        if rec is None:
+            rec = ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}", provider=provider)
+            rec.settings = _doc(settings)
+            rec.updated_at = utcnow()
+            try:
+                rec.save(condition=ConnectionRecord.pk.does_not_exist())
+                return self._domain(rec)
+            except PutError as exc:
+                if not _condition_failed(exc):
+                    raise
+        rec = ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}")
+        rec.update(actions=[ConnectionRecord.settings.set(_doc(settings)), ConnectionRecord.updated_at.set(utcnow())])
+        return self._domain(rec)
+
+    def save_health(self, company_id: str, provider: str, health: Health) -> None:
+        ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}").update(
+            actions=[ConnectionRecord.health.set(_doc(health)), ConnectionRecord.updated_at.set(utcnow())]
+        )
+
+    def iter_connected(self, provider: str | None = None) -> Iterable[tuple[str, str]]:
+        """(company id, provider) of every connected link, paging the sparse index (never a table scan)."""
+        cond = ConnectionRecord.gsi1sk.startswith(f"{provider}#") if provider else None
+        for rec in ConnectionRecord.gsi1.query("CONNECTED", cond):
+            prov, _, company = (rec.gsi1sk or "").partition("#")
+            yield company, prov
+
+    @staticmethod
+    def _domain(r: ConnectionRecord) -> Connection:
+        health = Health.model_validate(r.health or {})
+        if r.access_expires_at:
+            health = health.model_copy(update={"token_expires_at": datetime.fromtimestamp(r.access_expires_at, UTC)})
+        return Connection(
+            provider=r.provider,
+            status=ConnectionStatus(r.status or "disconnected"),
+            tenant_id=r.tenant_id,
+            tenant_name=r.tenant_name,
+            settings=SyncSettings.model_validate(r.settings or {}),
+            health=health,
+            connected_at=r.connected_at,
+            token_version=int(r.token_version or 0),
+        )
+
+
+class MappingRepository:
+    def get_all(self, company_id: str) -> dict[str, ProviderMapping]:
+        rows = MappingRecord.query(company_pk(company_id), MappingRecord.sk.startswith("MAPPING#"))
+        return {
+            r.provider: ProviderMapping(default_account_id=r.default_account_id, items=dict(r.items or {})) for r in rows
+        }
+
+    def get(self, company_id: str, provider: str) -> ProviderMapping:
+        try:
+            r = MappingRecord.get(company_pk(company_id), f"MAPPING#{provider}")
+            return ProviderMapping(default_account_id=r.default_account_id, items=dict(r.items or {}))
+        except DoesNotExist:
+            return ProviderMapping()
+
+    def put(self, company_id: str, provider: str, mapping: ProviderMapping) -> None:
+        MappingRecord(
+            company_pk(company_id),
+            f"MAPPING#{provider}",
+            provider=provider,
+            default_account_id=mapping.default_account_id,
+            items=mapping.items or None,
+            updated_at=utcnow(),
+        ).save()
+
+
+class OAuthStateRepository:
+    def add(self, state: OAuthState) -> None:
+        OAuthStateRecord(
+            f"OAUTHSTATE#{state.state}",
+            "STATE",
+            company_id=state.company_id,
+            provider=state.provider,
+            created_at=state.created_at,
+            expires_at=state.expires_at,
+            ttl=state.expires_at,
+        ).save(condition=OAuthStateRecord.pk.does_not_exist())
+
+    def consume(self, state: str) -> OAuthState | None:
+        """Delete the state and return it; None if unknown or already used (single use, even under races)."""
+        try:
+            rec = OAuthStateRecord.get(f"OAUTHSTATE#{state}", "STATE", consistent_read=True)
+        except DoesNotExist:
+            return None
+        try:
+            rec.delete(condition=OAuthStateRecord.pk.exists())
+        except DeleteError as exc:
+            if exc.cause_response_code == CONDITION_FAILED:
+                return None  # another request consumed it between our read and our delete
+            raise
+        return OAuthState(
+            state=state,
+            company_id=rec.company_id,
+            provider=rec.provider,
+            created_at=rec.created_at,
+            expires_at=rec.expires_at,
+        )
+
+
+class SyncHistoryRepository:
+    def add(
+        self,
+        company_id: str,
+        *,
+        entity_type: str,
+        entity_id: str,
+        provider: str,
+        action: str,
+        result: str,
+        provider_id: str | None = None,
+        error: SyncError | None = None,
+    ) -> None:
+        hid = new_id("syn")
+        SyncHistoryRecord(
+            company_pk(company_id),
+            f"SYNC#{entity_type}#{entity_id}#{hid}",
+            id=hid,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            provider=provider,
+            action=action,
+            result=result,
+            provider_id=provider_id,
+            error_code=error.code if error else None,
+            error_message=error.message if error else None,
+            at=utcnow(),
+        ).save()
+
+    def list_for(self, company_id: str, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
+        rows = SyncHistoryRecord.query(
+            company_pk(company_id), SyncHistoryRecord.sk.startswith(f"SYNC#{entity_type}#{entity_id}#")
+        )
+        return [
+            {
+                "id": r.id,
+                "provider": r.provider,
+                "action": r.action,
+                "result": r.result,
+                "providerId": r.provider_id,
+                "errorCode": r.error_code,
+                "at": r.at.isoformat(),
+            }
+            for r in rows
+        ]

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field, RootModel
+
+from booksync.integrations.models import ConnectionStatus, Health, SyncSettings
+from booksync.schema_base import ApiModel, RequestModel
+
+
+class SettingsIn(RequestModel):
+    sync_invoices: bool
+    sync_customers: bool
+    sync_items: bool
+
+
+class IntegrationOut(ApiModel):
+    provider: str
+    display_name: str
+    status: ConnectionStatus
+    tenant_name: str | None = None
+    tenant_id: str | None = None
+    connected_at: datetime | None = None
+    settings: SyncSettings
+    health: Health
+
+
+class IntegrationList(ApiModel):
+    data: list[IntegrationOut]
+
+
+class ConnectOut(ApiModel):
+    authorize_url: str
+
+
+class ProviderMappingIn(RequestModel):
+    default_account_id: str | None = Field(default=None, max_length=64)
+    items: dict[str, str] = Field(default_factory=dict, description="itemId -> accountId overrides")
+
+
+class AccountMappingsIn(RootModel[dict[str, ProviderMappingIn]]):
+    """`{"<provider>": {"defaultAccountId": "...", "items": {"<itemId>": "<accountId>"}}}`"""
+
+
+class AccountOut(ApiModel):
+    id: str
+    name: str
+    type: str
+
+
+class AccountList(ApiModel):
+    data: list[AccountOut]

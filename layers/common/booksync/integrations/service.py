@@ -1,0 +1,131 @@
+"""Connections, sync settings and account mappings as the Settings screens see them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from booksync.catalog.models import Item
+from booksync.config import PROVIDER_DISPLAY_NAMES, PROVIDERS
+from booksync.errors import BadRequest, Conflict, NotFound
+from booksync.integrations.models import Connection, ProviderMapping, SyncSettings
+from booksync.integrations.schemas import AccountMappingsIn, IntegrationList, IntegrationOut, SettingsIn
+
+# What each provider can receive. Wave has no item sync: invoice lines need products, which the Wave adapter keeps.
+ITEM_SYNC_SUPPORTED: dict[str, bool] = {"quickbooks": True, "xero": True, "freshbooks": True, "wave": False}
+
+
+class ConnectionRepo(Protocol):
+    def get(self, company_id: str, provider: str) -> Connection: ...
+    def list(self, company_id: str) -> list[Connection]: ...
+    def save_settings(self, company_id: str, provider: str, settings: SyncSettings) -> Connection: ...
+
+
+class MappingRepo(Protocol):
+    def get_all(self, company_id: str) -> dict[str, ProviderMapping]: ...
+    def put(self, company_id: str, provider: str, mapping: ProviderMapping) -> None: ...
+
+
+class ItemLookup(Protocol):
+    def get_many(self, company_id: str, item_ids: Iterable[str]) -> dict[str, Item]: ...
+
+
+def check_provider(provider: str) -> str:
+    if provider not in PROVIDERS:
+        raise NotFound(
+            f"Unknown provider '{provider}'; use one of {', '.join(PROVIDERS)}.", code="unknown_provider"
+        )
+    return provider
+
+
+@dataclass(frozen=True)
+class IntegrationService:
+    connections: ConnectionRepo
+    mappings: MappingRepo
+    items: ItemLookup
+
+    def list(self, company_id: str) -> IntegrationList:
+        known = {c.provider: c for c in self.connections.list(company_id)}
+        out = []
+        for provider in PROVIDERS:
+            conn = known.get(provider) or Connection(provider=provider)
+            out.append(
+                IntegrationOut(
+                    provider=provider,
+                    display_name=PROVIDER_DISPLAY_NAMES[provider],
+                    status=conn.status,
+                    tenant_name=conn.tenant_name,
+                    tenant_id=conn.tenant_id,
+                    connected_at=conn.connected_at,
+                    settings=conn.settings,
+                    health=conn.health,
+                )
+            )
+        return IntegrationList(data=out)
+
+    def update_settings(self, company_id: str, provider: str, cmd: SettingsIn) -> SyncSettings:
+        check_provider(provider)
+        if cmd.sync_items and not ITEM_SYNC_SUPPORTED[provider]:
+            raise BadRequest(
+                f"{PROVIDER_DISPLAY_NAMES[provider]} has no item sync; set 'syncItems' to false. Invoice lines still "
+                "reach it (the service keeps the products its invoices need).",
+                code="item_sync_unsupported",
+            )
+        settings = SyncSettings(
+            sync_invoices=cmd.sync_invoices, sync_customers=cmd.sync_customers, sync_items=cmd.sync_items
+        )
+        return self.connections.save_settings(company_id, provider, settings).settings
+
+    def get_mappings(self, company_id: str) -> dict[str, ProviderMapping]:
+        return self.mappings.get_all(company_id)
+
+    def put_mappings(self, company_id: str, body: AccountMappingsIn) -> dict[str, ProviderMapping]:
+        given = body.root
+        unknown = sorted(set(given) - set(PROVIDERS))
+        if unknown:
+            raise BadRequest(
+                f"Unknown provider(s) {', '.join(unknown)} in the mapping; use {', '.join(PROVIDERS)}.",
+                code="unknown_provider",
+            )
+        item_ids = {i for m in given.values() for i in m.items}
+        found = self.items.get_many(company_id, item_ids) if item_ids else {}
+        missing = sorted(item_ids - set(found))
+        if missing:
+            raise BadRequest(
+                f"Unknown item id(s) in the mapping: {', '.join(missing)}. Use ids from GET /items.",
+                code="unknown_item",
+                details=[{"field": "items", "value": m} for m in missing],
+            )
+        for provider, m in given.items():
+            self.mappings.put(
+                company_id, provider, ProviderMapping(default_account_id=m.default_account_id, items=dict(m.items))
+            )
+        return self.mappings.get_all(company_id)
+
+    # Provider-backed operations. Each provider lands as an adapter (booksync.providers); until a provider's adapter
+    # is registered these answer `not_connected`, as the foundation issue allows.
+    def connect(self, company_id: str, provider: str) -> str:
+        check_provider(provider)
+        raise _unavailable(provider)
+
+    def disconnect(self, company_id: str, provider: str) -> None:
+        check_provider(provider)
+        raise _unavailable(provider)
+
+    def accounts(self, company_id: str, provider: str) -> list[dict[str, str]]:
+        check_provider(provider)
+        raise _unavailable(provider)
+
+    def import_customers(self, company_id: str) -> dict[str, object]:
+        connected = [c for c in self.connections.list(company_id) if c.status.value == "connected"]
+        if not connected:
+            raise Conflict("No accounting provider is connected; connect one in Settings > Integrations, then import.",
+                           code="not_connected")
+        raise _unavailable(connected[0].provider)
+
+
+def _unavailable(provider: str) -> Conflict:
+    name = PROVIDER_DISPLAY_NAMES[provider]
+    return Conflict(f"{name} is not connected, and connecting to {name} is not available in this build yet.",
+                    code="not_connected")

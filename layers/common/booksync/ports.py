@@ -1,0 +1,11 @@
+"""Ports the domain depends on (implemented in ``booksync.adapters``; tests may pass in-memory fakes)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class SyncQueue(Protocol):
+    def enqueue_invoice(self, company_id: str, invoice_id: str, *, trigger: str, dedupe: str) -> None: ...
+
+    def enqueue_payment(self, company_id: str, invoice_id: str, payment_id: str) -> None: ...

@@ -1,0 +1,21 @@
+"""Route: the OAuth redirect target (no JWT: the single-use `state` names the company)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from booksync.wiring import oauth_service
+
+router = Router()
+
+
+@router.get(
+    "/integrations/<provider>/callback",
+    tags=["integrations"],
+    responses={302: {"description": "Redirect to the frontend's integrations page"}},
+)
+def oauth_callback(provider: str) -> Response[str]:
+    params = dict(router.current_event.query_string_parameters or {})
+    location = oauth_service().complete(provider, params)
+    return Response(status_code=302, headers={"Location": location}, body="")

@@ -1,0 +1,73 @@
+"""SQS consumers: partial batch responses (a failed record is retried, then redriven to its DLQ)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+
+from booksync.observability import logger
+from booksync.sync.messages import ImportRecord, InvoiceSyncRecord, PaymentSyncRecord
+from booksync.wiring import sync_service
+
+
+def _invoice_record(record: InvoiceSyncRecord) -> str:
+    msg = record.body
+    logger.append_keys(invoice_id=msg.invoice_id)
+    return str(sync_service().handle_invoice_message(msg.company_id, msg.invoice_id, msg.trigger))
+
+
+def _payment_record(record: PaymentSyncRecord) -> str:
+    msg = record.body
+    logger.append_keys(invoice_id=msg.invoice_id, payment_id=msg.payment_id)
+    return str(sync_service().handle_payment_message(msg.company_id, msg.invoice_id, msg.payment_id))
+
+
+def _import_record(record: ImportRecord) -> str:
+    msg = record.body
+    logger.info("import job received", provider=msg.provider, run_id=msg.run_id)
+    return str(sync_service().handle_import_message(msg.company_id, msg.provider, msg.run_id))
+
+
+def _dead_letter(record: SqsRecordModel) -> None:
+    """Turn a message that exhausted its retries into one (de-duplicated) notification."""
+    body = json.loads(record.body)
+    company = body.get("companyId")
+    if not company:
+        logger.error("dead letter without company", message_id=record.messageId)
+        return
+    if body.get("paymentId"):
+        entity_type, entity_id = "payment", body["paymentId"]
+    elif body.get("invoiceId"):
+        entity_type, entity_id = "invoice", body["invoiceId"]
+    else:
+        entity_type, entity_id = "import", body.get("provider", "unknown")
+    sync_service().dead_letter(company, entity_type, entity_id, body)
+
+
+def invoice_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # skip_group_on_error: one invoice's failure holds back only that invoice's later messages, not other invoices
+    processor = SqsFifoPartialProcessor(model=InvoiceSyncRecord, skip_group_on_error=True)
+    return process_partial_response(event=event, record_handler=_invoice_record, processor=processor, context=context)
+
+
+def payment_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    processor = SqsFifoPartialProcessor(model=PaymentSyncRecord, skip_group_on_error=True)
+    return process_partial_response(event=event, record_handler=_payment_record, processor=processor, context=context)
+
+
+def import_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    processor = SqsFifoPartialProcessor(model=ImportRecord, skip_group_on_error=True)
+    return process_partial_response(event=event, record_handler=_import_record, processor=processor, context=context)
+
+
+def dead_letter_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    processor = BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel)
+    return process_partial_response(event=event, record_handler=_dead_letter, processor=processor, context=context)

@@ -1,0 +1,100 @@
+"""Factories that build services from settings once per execution environment (tests monkeypatch these)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from booksync.config import get_settings
+
+
+@lru_cache(maxsize=1)
+def sqs_client() -> Any:
+    import boto3
+
+    return boto3.client("sqs")
+
+
+@lru_cache(maxsize=1)
+def catalog_service() -> Any:
+    from booksync.adapters.dynamodb import CustomerRepository, ItemRepository
+    from booksync.catalog.service import CatalogService
+
+    return CatalogService(customers=CustomerRepository(), items=ItemRepository())
+
+
+@lru_cache(maxsize=1)
+def sync_queue() -> Any:
+    from booksync.adapters.sqs import SqsSyncQueue
+
+    s = get_settings()
+    return SqsSyncQueue(sqs_client(), s.invoice_sync_queue_url, s.payment_sync_queue_url)
+
+
+@lru_cache(maxsize=1)
+def invoice_service() -> Any:
+    from booksync.adapters.dynamodb import (
+        CompanyRepository,
+        ConnectionRepository,
+        CustomerRepository,
+        InvoiceRepository,
+        ItemRepository,
+    )
+    from booksync.invoicing.service import InvoiceService
+
+    return InvoiceService(
+        invoices=InvoiceRepository(),
+        customers=CustomerRepository(),
+        items=ItemRepository(),
+        connections=ConnectionRepository(),
+        company=CompanyRepository(),
+        queue=sync_queue(),
+    )
+
+
+@lru_cache(maxsize=1)
+def notification_service() -> Any:
+    from booksync.adapters.dynamodb import NotificationRepository
+    from booksync.notifications.service import NotificationService
+
+    return NotificationService(repo=NotificationRepository())
+
+
+@lru_cache(maxsize=1)
+def integration_service() -> Any:
+    from booksync.adapters.dynamodb import ConnectionRepository, ItemRepository, MappingRepository
+    from booksync.integrations.service import IntegrationService
+
+    return IntegrationService(connections=ConnectionRepository(), mappings=MappingRepository(), items=ItemRepository())
+
+
+@lru_cache(maxsize=1)
+def sync_service() -> Any:
+    from booksync.adapters.dynamodb import ConnectionRepository, InvoiceRepository
+    from booksync.sync.service import SyncService
+
+    return SyncService(invoices=InvoiceRepository(), connections=ConnectionRepository(), notifier=notification_service())
+
+
+@lru_cache(maxsize=1)
+def oauth_service() -> Any:
+    from booksync.adapters.dynamodb import OAuthStateRepository
+    from booksync.integrations.oauth import OAuthService
+
+    return OAuthService(states=OAuthStateRepository(), frontend_url=get_settings().frontend_url)
+
+
+def reset() -> None:
+    """Forget every cached client and service (tests call this between moto set-ups)."""
+    for fn in (sqs_client, catalog_service, sync_queue, invoice_service, notification_service, integration_service,
+               sync_service, oauth_service, weekly_fan_out):
+        fn.cache_clear()
+    get_settings.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def weekly_fan_out() -> Any:
+    from booksync.adapters.dynamodb import ConnectionRepository
+    from booksync.sync.schedule import WeeklyFanOut
+
+    return WeeklyFanOut(connections=ConnectionRepository(), sqs=sqs_client(), import_queue_url=get_settings().import_queue_url)
