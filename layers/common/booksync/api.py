@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
 from booksync.config import get_settings
@@ -22,10 +24,16 @@ JSON = "application/json"
 ABSENT_WHEN_NONE = frozenset({"syncButton", "lastSyncError", "lastSyncedAt"})
 
 
+def doc(model: type[BaseModel], status: int = 200) -> dict[int, OpenAPIResponse]:
+    """OpenAPI description of a JSON response (routes return ``Response`` objects to control absent keys)."""
+    return {status: {"description": "OK", "content": {"application/json": {"model": model}}}}
+
+
 def company_id(router: APIGatewayHttpResolver | Router) -> str:
     """The caller's company: the JWT claim ``company_id`` put there by the HTTP API's authorizer."""
     try:
-        claims = router.current_event.request_context.authorizer.jwt_claim or {}
+        event = cast(APIGatewayProxyEventV2, router.current_event)
+        claims = event.request_context.authorizer.jwt_claim or {}
     except (AttributeError, KeyError, TypeError):
         claims = {}
     value = claims.get("company_id")
@@ -42,8 +50,9 @@ def _prune(value: Any) -> Any:
     return value
 
 
-def json_response(payload: BaseModel | dict[str, Any] | list[Any], status: int = 200,
-                  headers: dict[str, str] | None = None) -> Response[str]:
+def json_response(
+    payload: BaseModel | dict[str, Any] | list[Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response[str]:
     data = payload.model_dump(mode="json", by_alias=True) if isinstance(payload, BaseModel) else payload
     return Response(status_code=status, content_type=JSON, body=json.dumps(_prune(data)), headers=headers)
 
@@ -55,8 +64,15 @@ def error_response(status: int, code: str, message: str, details: list[Any] | No
     return Response(status_code=status, content_type=JSON, body=json.dumps({"error": err}))
 
 
-_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                 413: "payload_too_large", 415: "unsupported_media_type"}
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:

@@ -20,8 +20,8 @@ def openapi_json() -> str:
         title=TITLE,
         version=VERSION,
         description="Routes the BlueClerk frontend and operators use. Every route except the OAuth callback needs "
-        "`Authorization: Bearer <JWT>` with a `company_id` claim. Errors: `{\"error\": {\"code\", \"message\", "
-        "\"details\"?}}`. Money is a decimal string.",
+        '`Authorization: Bearer <JWT>` with a `company_id` claim. Errors: `{"error": {"code", "message", '
+        '"details"?}}`. Money is a decimal string.',
         security_schemes={"jwt": HTTPBearer(bearerFormat="JWT")},
         security=[{"jwt": []}],
     )

@@ -14,5 +14,9 @@ class RequestModel(ApiModel):
     """Requests reject unknown fields so a typo ('ammount') is a clear 422, not a silently ignored value."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, extra="forbid", str_strip_whitespace=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        serialize_by_alias=True,
+        extra="forbid",
+        str_strip_whitespace=True,
     )

@@ -73,7 +73,9 @@ def sync_service() -> Any:
     from booksync.adapters.dynamodb import ConnectionRepository, InvoiceRepository
     from booksync.sync.service import SyncService
 
-    return SyncService(invoices=InvoiceRepository(), connections=ConnectionRepository(), notifier=notification_service())
+    return SyncService(
+        invoices=InvoiceRepository(), connections=ConnectionRepository(), notifier=notification_service()
+    )
 
 
 @lru_cache(maxsize=1)
@@ -86,8 +88,17 @@ def oauth_service() -> Any:
 
 def reset() -> None:
     """Forget every cached client and service (tests call this between moto set-ups)."""
-    for fn in (sqs_client, catalog_service, sync_queue, invoice_service, notification_service, integration_service,
-               sync_service, oauth_service, weekly_fan_out):
+    for fn in (
+        sqs_client,
+        catalog_service,
+        sync_queue,
+        invoice_service,
+        notification_service,
+        integration_service,
+        sync_service,
+        oauth_service,
+        weekly_fan_out,
+    ):
         fn.cache_clear()
     get_settings.cache_clear()
 
@@ -97,4 +108,6 @@ def weekly_fan_out() -> Any:
     from booksync.adapters.dynamodb import ConnectionRepository
     from booksync.sync.schedule import WeeklyFanOut
 
-    return WeeklyFanOut(connections=ConnectionRepository(), sqs=sqs_client(), import_queue_url=get_settings().import_queue_url)
+    return WeeklyFanOut(
+        connections=ConnectionRepository(), sqs=sqs_client(), import_queue_url=get_settings().import_queue_url
+    )

@@ -296,7 +296,7 @@ def _tx() -> TransactWrite:
 def _condition_failed(exc: PutError | UpdateError | TransactWriteError) -> bool:
     if isinstance(exc, TransactWriteError):
         reasons = getattr(exc, "cancellation_reasons", None) or []
-        return any(r is not None and r.code == CONDITION_FAILED for r in reasons)
+        return any(r is not None and r.code in ("ConditionalCheckFailed", CONDITION_FAILED) for r in reasons)
     return exc.cause_response_code == CONDITION_FAILED
 
 
@@ -337,7 +337,7 @@ class CustomerRepository:
             raise
         return self._domain(rec)
 
-    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]:
+    def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]:
         rows, nxt = _page(CustomerRecord, company_id, "CUSTOMER#", limit, cursor)
         return [self._domain(r) for r in rows], nxt
 
@@ -402,7 +402,7 @@ class ItemRepository:
             raise
         return _fields(rec, Item)
 
-    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
+    def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
         rows, nxt = _page(ItemRecord, company_id, "ITEM#", limit, cursor)
         return [_fields(r, Item) for r in rows], nxt
 
@@ -471,12 +471,12 @@ class InvoiceRepository:
                 tx.save(self._record(company_id, new), condition=InvoiceRecord.version == expected)
         except TransactWriteError as exc:
             if _condition_failed(exc):
-                if previous_number is not None and previous_number.casefold() != invoice.number.casefold():
-                    if InvoiceNumberRecord.count(pk, InvoiceNumberRecord.sk == _number_key(invoice.number)):
-                        raise Conflict(
-                            f"Invoice number '{invoice.number}' is already used by another invoice.",
-                            code="duplicate_invoice_number",
-                        ) from exc
+                renumbered = previous_number is not None and previous_number.casefold() != invoice.number.casefold()
+                if renumbered and InvoiceNumberRecord.count(pk, InvoiceNumberRecord.sk == _number_key(invoice.number)):
+                    raise Conflict(
+                        f"Invoice number '{invoice.number}' is already used by another invoice.",
+                        code="duplicate_invoice_number",
+                    ) from exc
                 raise Conflict("The invoice changed while you were editing it; reload and try again.") from exc
             raise
         return new
@@ -512,7 +512,7 @@ class InvoiceRepository:
         rec.update(actions=actions)
         return self._domain(rec)
 
-    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Invoice], str | None]:
+    def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Invoice], str | None]:
         rows, nxt = _page(InvoiceRecord, company_id, "INVOICE#", limit, cursor)
         return [self._domain(r) for r in rows], nxt
 
@@ -525,7 +525,10 @@ class InvoiceRepository:
                 tx.save(self._payment_record(company_id, payment), condition=PaymentRecord.pk.does_not_exist())
                 tx.update(
                     InvoiceRecord(pk, f"INVOICE#{invoice.id}"),
-                    actions=[InvoiceRecord.version.set(invoice.version + 1), InvoiceRecord.status.set(invoice.status.value)],
+                    actions=[
+                        InvoiceRecord.version.set(invoice.version + 1),
+                        InvoiceRecord.status.set(invoice.status.value),
+                    ],
                     condition=InvoiceRecord.version == invoice.version,
                 )
         except TransactWriteError as exc:
@@ -672,12 +675,14 @@ class NotificationRepository:
                     raise
         raise Conflict("Could not record the notification; try again.")
 
-    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Notification], str | None]:
+    def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Notification], str | None]:
         rows, nxt = _page(NotificationRecord, company_id, "NOTIFICATION#", limit, cursor, forward=False)
         return [_fields(r, Notification) for r in rows], nxt
 
     def unread_count(self, company_id: str) -> int:
-        return int(NotificationKeyRecord.count(company_pk(company_id), NotificationKeyRecord.sk.startswith("NOTIFKEY#")))
+        return int(
+            NotificationKeyRecord.count(company_pk(company_id), NotificationKeyRecord.sk.startswith("NOTIFKEY#"))
+        )
 
     def mark_read(self, company_id: str, notification_id: str) -> Notification:
         pk = company_pk(company_id)
@@ -695,13 +700,15 @@ class NotificationRepository:
             rec.read = True
         return _fields(rec, Notification)
 
-    def find_unread(self, company_id: str, *, code: str, provider: str | None, entity_type: str | None,
-                    entity_id: str | None) -> Notification | None:
+    def find_unread(
+        self, company_id: str, *, code: str, provider: str | None, entity_type: str | None, entity_id: str | None
+    ) -> Notification | None:
         dedupe = f"{provider or '-'}#{entity_type or '-'}#{entity_id or '-'}#{code}"
         try:
             key = NotificationKeyRecord.get(company_pk(company_id), f"NOTIFKEY#{dedupe}")
-            return _fields(NotificationRecord.get(company_pk(company_id), f"NOTIFICATION#{key.notification_id}"),
-                           Notification)
+            return _fields(
+                NotificationRecord.get(company_pk(company_id), f"NOTIFICATION#{key.notification_id}"), Notification
+            )
         except DoesNotExist:
             return None
 
@@ -719,7 +726,7 @@ class ConnectionRepository:
         except DoesNotExist:
             return None
 
-    def list(self, company_id: str) -> list[Connection]:
+    def for_company(self, company_id: str) -> list[Connection]:
         rows = ConnectionRecord.query(company_pk(company_id), ConnectionRecord.sk.startswith("CONNECTION#"))
         return [self._domain(r) for r in rows]
 
@@ -772,7 +779,8 @@ class MappingRepository:
     def get_all(self, company_id: str) -> dict[str, ProviderMapping]:
         rows = MappingRecord.query(company_pk(company_id), MappingRecord.sk.startswith("MAPPING#"))
         return {
-            r.provider: ProviderMapping(default_account_id=r.default_account_id, items=dict(r.items or {})) for r in rows
+            r.provider: ProviderMapping(default_account_id=r.default_account_id, items=dict(r.items or {}))
+            for r in rows
         }
 
     def get(self, company_id: str, provider: str) -> ProviderMapping:

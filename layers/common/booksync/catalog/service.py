@@ -15,14 +15,14 @@ class CustomerRepo(Protocol):
     def add(self, company_id: str, customer: Customer) -> None: ...
     def get(self, company_id: str, customer_id: str) -> Customer: ...
     def save(self, company_id: str, customer: Customer) -> Customer: ...
-    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]: ...
+    def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]: ...
 
 
 class ItemRepo(Protocol):
     def add(self, company_id: str, item: Item) -> None: ...
     def get(self, company_id: str, item_id: str) -> Item: ...
     def save(self, company_id: str, item: Item) -> Item: ...
-    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]: ...
+    def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]: ...
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class CatalogService:
         return self.customers.get(company_id, customer_id)
 
     def list_customers(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]:
-        return self.customers.list(company_id, limit, cursor)
+        return self.customers.page(company_id, limit, cursor)
 
     def update_customer(self, company_id: str, customer_id: str, patch: CustomerPatch) -> Customer:
         current = self.customers.get(company_id, customer_id)
@@ -85,7 +85,7 @@ class CatalogService:
         return self.items.get(company_id, item_id)
 
     def list_items(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
-        return self.items.list(company_id, limit, cursor)
+        return self.items.page(company_id, limit, cursor)
 
     def update_item(self, company_id: str, item_id: str, patch: ItemPatch) -> Item:
         current = self.items.get(company_id, item_id)

@@ -18,7 +18,7 @@ ITEM_SYNC_SUPPORTED: dict[str, bool] = {"quickbooks": True, "xero": True, "fresh
 
 class ConnectionRepo(Protocol):
     def get(self, company_id: str, provider: str) -> Connection: ...
-    def list(self, company_id: str) -> list[Connection]: ...
+    def for_company(self, company_id: str) -> list[Connection]: ...
     def save_settings(self, company_id: str, provider: str, settings: SyncSettings) -> Connection: ...
 
 
@@ -33,9 +33,7 @@ class ItemLookup(Protocol):
 
 def check_provider(provider: str) -> str:
     if provider not in PROVIDERS:
-        raise NotFound(
-            f"Unknown provider '{provider}'; use one of {', '.join(PROVIDERS)}.", code="unknown_provider"
-        )
+        raise NotFound(f"Unknown provider '{provider}'; use one of {', '.join(PROVIDERS)}.", code="unknown_provider")
     return provider
 
 
@@ -45,8 +43,8 @@ class IntegrationService:
     mappings: MappingRepo
     items: ItemLookup
 
-    def list(self, company_id: str) -> IntegrationList:
-        known = {c.provider: c for c in self.connections.list(company_id)}
+    def overview(self, company_id: str) -> IntegrationList:
+        known = {c.provider: c for c in self.connections.for_company(company_id)}
         out = []
         for provider in PROVIDERS:
             conn = known.get(provider) or Connection(provider=provider)
@@ -118,14 +116,17 @@ class IntegrationService:
         raise _unavailable(provider)
 
     def import_customers(self, company_id: str) -> dict[str, object]:
-        connected = [c for c in self.connections.list(company_id) if c.status.value == "connected"]
+        connected = [c for c in self.connections.for_company(company_id) if c.status.value == "connected"]
         if not connected:
-            raise Conflict("No accounting provider is connected; connect one in Settings > Integrations, then import.",
-                           code="not_connected")
+            raise Conflict(
+                "No accounting provider is connected; connect one in Settings > Integrations, then import.",
+                code="not_connected",
+            )
         raise _unavailable(connected[0].provider)
 
 
 def _unavailable(provider: str) -> Conflict:
     name = PROVIDER_DISPLAY_NAMES[provider]
-    return Conflict(f"{name} is not connected, and connecting to {name} is not available in this build yet.",
-                    code="not_connected")
+    return Conflict(
+        f"{name} is not connected, and connecting to {name} is not available in this build yet.", code="not_connected"
+    )

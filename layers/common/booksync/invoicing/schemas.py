@@ -40,7 +40,9 @@ class PaymentCreate(RequestModel):
     amount: Decimal = Field(description='Amount as a decimal string, e.g. "350.00"')
     method: PaymentMethod
     date: dt.date | None = Field(default=None, description="Defaults to today (UTC)")
-    reference: str | None = Field(default=None, max_length=255, description="e.g. a check number, at most 21 characters")
+    reference: str | None = Field(
+        default=None, max_length=255, description="e.g. a check number, at most 21 characters"
+    )
 
 
 class SyncButton(ApiModel):

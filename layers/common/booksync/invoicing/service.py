@@ -37,7 +37,7 @@ class InvoiceRepo(Protocol):
     def add(self, company_id: str, invoice: Invoice) -> None: ...
     def get(self, company_id: str, invoice_id: str) -> Invoice: ...
     def save(self, company_id: str, invoice: Invoice, previous_number: str | None = None) -> Invoice: ...
-    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Invoice], str | None]: ...
+    def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Invoice], str | None]: ...
     def add_payment(self, company_id: str, invoice: Invoice, payment: Payment) -> None: ...
     def get_payment(self, company_id: str, invoice_id: str, payment_id: str) -> Payment | None: ...
     def list_payments(self, company_id: str, invoice_id: str) -> list[Payment]: ...
@@ -52,7 +52,7 @@ class ItemLookup(Protocol):
 
 
 class ConnectionLookup(Protocol):
-    def list(self, company_id: str) -> list[Connection]: ...
+    def for_company(self, company_id: str) -> list[Connection]: ...
 
 
 class CompanyFlags(Protocol):
@@ -85,9 +85,10 @@ class InvoiceService:
         self._check_dates(cmd.issue_date, cmd.due_date)
         self.customers.get(company_id, cmd.customer_id)  # 404 if it is not this company's
         lines = self._lines(company_id, cmd.lines)
-        if cmd.status not in (None, InvoiceStatus.DRAFT, InvoiceStatus.SENT):
+        if cmd.status is not None and cmd.status not in (InvoiceStatus.DRAFT, InvoiceStatus.SENT):
             raise BadRequest(
-                f"A new invoice can be DRAFT or SENT, not {cmd.status.value}; create it, then record payments or void it.",
+                f"A new invoice can be DRAFT or SENT, not {cmd.status.value}; create it, then record payments "
+                "or void it.",
                 code="invalid_status",
             )
         now = utcnow()
@@ -111,7 +112,9 @@ class InvoiceService:
     def update(self, company_id: str, invoice_id: str, patch: InvoicePatch) -> InvoiceDetail:
         current = self.invoices.get(company_id, invoice_id)
         if current.status == InvoiceStatus.VOID:
-            raise BadRequest("This invoice is VOID and can no longer be changed; create a new invoice.", code="invoice_void")
+            raise BadRequest(
+                "This invoice is VOID and can no longer be changed; create a new invoice.", code="invoice_void"
+            )
         fields = patch.model_fields_set
         changes: dict[str, object] = {}
         if "number" in fields and patch.number is not None:
@@ -138,7 +141,7 @@ class InvoiceService:
                 )
             changes["lines"] = lines
             changes["total"] = total
-        status = current.status
+        status: InvoiceStatus = current.status
         if "status" in fields and patch.status is not None and patch.status != current.status:
             status = self._next_status(current.status, patch.status, bool(payments))
             changes["status"] = status
@@ -221,9 +224,11 @@ class InvoiceService:
     # reads --------------------------------------------------------------------------------------------------------
     def detail(self, company_id: str, invoice_id: str) -> InvoiceDetail:
         invoice = self.invoices.get(company_id, invoice_id)
-        payments = sorted(self.invoices.list_payments(company_id, invoice_id), key=lambda p: p.created_at)
+        payments: list[Payment] = sorted(
+            self.invoices.list_payments(company_id, invoice_id), key=lambda p: p.created_at
+        )
         paid = amount_paid(payments)
-        conn = primary_connection(self.connections.list(company_id))
+        conn = primary_connection(self.connections.for_company(company_id))
         button = None
         if conn is not None and invoice.status in (InvoiceStatus.SENT, InvoiceStatus.PAID):
             verb = "Resync to" if conn.provider in invoice.provider_ids else "Sync to"
@@ -239,8 +244,8 @@ class InvoiceService:
             payments=[self._payment_out(p) for p in payments],
         )
 
-    def list(self, company_id: str, limit: int, cursor: str | None) -> InvoicePage:
-        rows, nxt = self.invoices.list(company_id, limit, cursor)
+    def page(self, company_id: str, limit: int, cursor: str | None) -> InvoicePage:
+        rows, nxt = self.invoices.page(company_id, limit, cursor)
         return InvoicePage(
             data=[self._summary(r) for r in rows],
             next_cursor=nxt,
@@ -249,7 +254,7 @@ class InvoiceService:
 
     # helpers ------------------------------------------------------------------------------------------------------
     def _enqueue(self, company_id: str, invoice: Invoice, trigger: str) -> None:
-        conn = primary_connection(self.connections.list(company_id))
+        conn = primary_connection(self.connections.for_company(company_id))
         if conn is None or conn.status != ConnectionStatus.CONNECTED or not conn.settings.sync_invoices:
             return  # nothing to push to; the Sync button (or the next send) pushes once a provider is connected
         self.queue.enqueue_invoice(company_id, invoice.id, trigger=trigger, dedupe=f"{invoice.id}:{invoice.version}")
@@ -300,21 +305,25 @@ class InvoiceService:
     @staticmethod
     def _check_dates(issue: object, due: object) -> None:
         if issue is not None and due is not None and due < issue:  # type: ignore[operator]
-            raise BadRequest("'dueDate' is before 'issueDate'; set a due date on or after the issue date.",
-                             code="invalid_dates")
+            raise BadRequest(
+                "'dueDate' is before 'issueDate'; set a due date on or after the issue date.", code="invalid_dates"
+            )
 
     @staticmethod
     def _next_status(current: InvoiceStatus, wanted: InvoiceStatus, has_payments: bool) -> InvoiceStatus:
         if wanted == InvoiceStatus.VOID:
             if has_payments:
-                raise BadRequest("An invoice with payments cannot be voided; remove its payments first.",
-                                 code="invoice_has_payments")
+                raise BadRequest(
+                    "An invoice with payments cannot be voided; remove its payments first.", code="invoice_has_payments"
+                )
             return wanted
         if wanted == InvoiceStatus.SENT and current == InvoiceStatus.DRAFT:
             return wanted
         if wanted == InvoiceStatus.PAID:
-            raise BadRequest("An invoice becomes PAID when its payments cover the total; record a payment instead.",
-                             code="invalid_status")
+            raise BadRequest(
+                "An invoice becomes PAID when its payments cover the total; record a payment instead.",
+                code="invalid_status",
+            )
         raise BadRequest(f"An invoice cannot go from {current.value} to {wanted.value}.", code="invalid_status")
 
     @staticmethod
@@ -322,7 +331,9 @@ class InvoiceService:
         if not key:
             return None
         if len(key) > 128:
-            raise BadRequest("The Idempotency-Key header is longer than 128 characters.", code="invalid_idempotency_key")
+            raise BadRequest(
+                "The Idempotency-Key header is longer than 128 characters.", code="invalid_idempotency_key"
+            )
         digest = hashlib.sha256(f"{company_id}|{invoice_id}|{key}".encode()).hexdigest()[:20]
         return f"pay_k{digest}"
 

@@ -19,10 +19,16 @@ class NotificationPage(ApiModel):
 
 class NotificationRepo(Protocol):
     def raise_(
-        self, company_id: str, *, code: str, message: str, provider: str | None, entity_type: str | None,
+        self,
+        company_id: str,
+        *,
+        code: str,
+        message: str,
+        provider: str | None,
+        entity_type: str | None,
         entity_id: str | None,
     ) -> tuple[Notification, bool]: ...
-    def list(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Notification], str | None]: ...
+    def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Notification], str | None]: ...
     def unread_count(self, company_id: str) -> int: ...
     def mark_read(self, company_id: str, notification_id: str) -> Notification: ...
 
@@ -32,16 +38,22 @@ class NotificationService:
     repo: NotificationRepo
 
     def notify(
-        self, company_id: str, *, code: str, message: str, provider: str | None = None,
-        entity_type: str | None = None, entity_id: str | None = None,
+        self,
+        company_id: str,
+        *,
+        code: str,
+        message: str,
+        provider: str | None = None,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
     ) -> Notification:
         notification, _created = self.repo.raise_(
             company_id, code=code, message=message, provider=provider, entity_type=entity_type, entity_id=entity_id
         )
         return notification
 
-    def list(self, company_id: str, limit: int, cursor: str | None) -> NotificationPage:
-        rows, nxt = self.repo.list(company_id, limit, cursor)
+    def page(self, company_id: str, limit: int, cursor: str | None) -> NotificationPage:
+        rows, nxt = self.repo.page(company_id, limit, cursor)
         return NotificationPage(data=rows, next_cursor=nxt, unread_count=self.repo.unread_count(company_id))
 
     def mark_read(self, company_id: str, notification_id: str) -> Notification:

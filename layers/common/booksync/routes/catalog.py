@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
 from booksync.api import company_id, json_response
+from booksync.api import doc as _doc
 from booksync.catalog.models import Customer, Item
 from booksync.catalog.schemas import CustomerCreate, CustomerPatch, ItemCreate, ItemPatch
 from booksync.schema_base import ApiModel
@@ -29,10 +30,6 @@ class CustomerPage(ApiModel):
 class ItemPage(ApiModel):
     data: list[Item]
     next_cursor: str | None = None
-
-
-def _doc(model: type, status: int = 200) -> dict[int | str, dict]:  # type: ignore[type-arg]
-    return {status: {"description": "OK", "content": {"application/json": {"model": model}}}}
 
 
 @router.post("/customers", tags=["customers"], responses=_doc(Customer, 201))

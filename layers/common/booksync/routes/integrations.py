@@ -6,9 +6,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from booksync.api import company_id, json_response
+from booksync.api import doc as _doc
 from booksync.integrations.models import ProviderMapping, SyncSettings
 from booksync.integrations.schemas import AccountList, AccountMappingsIn, ConnectOut, IntegrationList, SettingsIn
-from booksync.routes.catalog import _doc
 from booksync.wiring import integration_service
 
 router = Router()
@@ -20,7 +20,7 @@ def _mappings_out(m: dict[str, ProviderMapping]) -> dict[str, object]:
 
 @router.get("/integrations", tags=["integrations"], responses=_doc(IntegrationList))
 def list_integrations() -> Response[str]:
-    return json_response(integration_service().list(company_id(router)))
+    return json_response(integration_service().overview(company_id(router)))
 
 
 @router.post("/integrations/<provider>/connect", tags=["integrations"], responses=_doc(ConnectOut))

@@ -9,8 +9,15 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from booksync.api import company_id, json_response
-from booksync.invoicing.schemas import InvoiceCreate, InvoiceDetail, InvoicePage, InvoicePatch, PaymentCreate, PaymentOut
-from booksync.routes.catalog import _doc
+from booksync.api import doc as _doc
+from booksync.invoicing.schemas import (
+    InvoiceCreate,
+    InvoiceDetail,
+    InvoicePage,
+    InvoicePatch,
+    PaymentCreate,
+    PaymentOut,
+)
 from booksync.wiring import invoice_service
 
 router = Router()
@@ -25,7 +32,7 @@ def create_invoice(body: InvoiceCreate) -> Response[str]:
 def list_invoices(
     limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: Annotated[str | None, Query(max_length=2048)] = None
 ) -> Response[str]:
-    return json_response(invoice_service().list(company_id(router), limit, cursor))
+    return json_response(invoice_service().page(company_id(router), limit, cursor))
 
 
 @router.get("/invoices/<invoice_id>", tags=["invoices"], responses=_doc(InvoiceDetail))

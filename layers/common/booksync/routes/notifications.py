@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from booksync.api import company_id, json_response
+from booksync.api import doc as _doc
 from booksync.notifications.models import Notification
 from booksync.notifications.service import NotificationPage
-from booksync.routes.catalog import _doc
 from booksync.wiring import notification_service
 
 router = Router()
@@ -21,7 +21,7 @@ router = Router()
 def list_notifications(
     limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: Annotated[str | None, Query(max_length=2048)] = None
 ) -> Response[str]:
-    return json_response(notification_service().list(company_id(router), limit, cursor))
+    return json_response(notification_service().page(company_id(router), limit, cursor))
 
 
 @router.post("/notifications/<notification_id>/read", tags=["notifications"], responses=_doc(Notification))

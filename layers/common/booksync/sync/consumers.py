@@ -11,8 +11,10 @@ from aws_lambda_powertools.utilities.batch import (
     SqsFifoPartialProcessor,
     process_partial_response,
 )
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 
+from booksync.errors import NotFound
 from booksync.observability import logger
 from booksync.sync.messages import ImportRecord, InvoiceSyncRecord, PaymentSyncRecord
 from booksync.wiring import sync_service
@@ -21,13 +23,21 @@ from booksync.wiring import sync_service
 def _invoice_record(record: InvoiceSyncRecord) -> str:
     msg = record.body
     logger.append_keys(invoice_id=msg.invoice_id)
-    return str(sync_service().handle_invoice_message(msg.company_id, msg.invoice_id, msg.trigger))
+    try:
+        return str(sync_service().handle_invoice_message(msg.company_id, msg.invoice_id, msg.trigger))
+    except NotFound:
+        logger.error("sync message for an entity that does not exist; dropped", message_id=record.messageId)
+        return "gone"
 
 
 def _payment_record(record: PaymentSyncRecord) -> str:
     msg = record.body
     logger.append_keys(invoice_id=msg.invoice_id, payment_id=msg.payment_id)
-    return str(sync_service().handle_payment_message(msg.company_id, msg.invoice_id, msg.payment_id))
+    try:
+        return str(sync_service().handle_payment_message(msg.company_id, msg.invoice_id, msg.payment_id))
+    except NotFound:
+        logger.error("sync message for an entity that does not exist; dropped", message_id=record.messageId)
+        return "gone"
 
 
 def _import_record(record: ImportRecord) -> str:
@@ -38,7 +48,7 @@ def _import_record(record: ImportRecord) -> str:
 
 def _dead_letter(record: SqsRecordModel) -> None:
     """Turn a message that exhausted its retries into one (de-duplicated) notification."""
-    body = json.loads(record.body)
+    body = json.loads(record.body) if isinstance(record.body, str) else {}
     company = body.get("companyId")
     if not company:
         logger.error("dead letter without company", message_id=record.messageId)
@@ -52,22 +62,22 @@ def _dead_letter(record: SqsRecordModel) -> None:
     sync_service().dead_letter(company, entity_type, entity_id, body)
 
 
-def invoice_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def invoice_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     # skip_group_on_error: one invoice's failure holds back only that invoice's later messages, not other invoices
     processor = SqsFifoPartialProcessor(model=InvoiceSyncRecord, skip_group_on_error=True)
     return process_partial_response(event=event, record_handler=_invoice_record, processor=processor, context=context)
 
 
-def payment_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def payment_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     processor = SqsFifoPartialProcessor(model=PaymentSyncRecord, skip_group_on_error=True)
     return process_partial_response(event=event, record_handler=_payment_record, processor=processor, context=context)
 
 
-def import_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def import_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     processor = SqsFifoPartialProcessor(model=ImportRecord, skip_group_on_error=True)
     return process_partial_response(event=event, record_handler=_import_record, processor=processor, context=context)
 
 
-def dead_letter_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def dead_letter_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     processor = BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel)
     return process_partial_response(event=event, record_handler=_dead_letter, processor=processor, context=context)

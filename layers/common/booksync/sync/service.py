@@ -22,12 +22,20 @@ class InvoiceReader(Protocol):
 
 
 class ConnectionReader(Protocol):
-    def list(self, company_id: str) -> list[Connection]: ...
+    def for_company(self, company_id: str) -> list[Connection]: ...
 
 
 class Notifier(Protocol):
-    def notify(self, company_id: str, *, code: str, message: str, provider: str | None = None,
-               entity_type: str | None = None, entity_id: str | None = None) -> Any: ...
+    def notify(
+        self,
+        company_id: str,
+        *,
+        code: str,
+        message: str,
+        provider: str | None = None,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class SyncService:
 
     def sync_now(self, company_id: str, invoice_id: str) -> dict[str, Any]:
         self.invoices.get(company_id, invoice_id)  # 404 for unknown or other-company ids
-        conn = primary_connection(self.connections.list(company_id))
+        conn = primary_connection(self.connections.for_company(company_id))
         if conn is None:
             raise Conflict(
                 "No accounting provider is connected; connect one in Settings > Integrations, then click Sync.",
@@ -48,14 +56,14 @@ class SyncService:
 
     def handle_invoice_message(self, company_id: str, invoice_id: str, trigger: str) -> str:
         self.invoices.get(company_id, invoice_id)
-        if primary_connection(self.connections.list(company_id)) is None:
+        if primary_connection(self.connections.for_company(company_id)) is None:
             logger.info("invoice sync skipped", reason="not_connected", trigger=trigger)
             return "skipped"
         raise Conflict("No sync engine for the connected provider in this build.", code="not_connected")
 
     def handle_payment_message(self, company_id: str, invoice_id: str, payment_id: str) -> str:
         self.invoices.get(company_id, invoice_id)
-        if primary_connection(self.connections.list(company_id)) is None:
+        if primary_connection(self.connections.for_company(company_id)) is None:
             logger.info("payment sync skipped", reason="not_connected")
             return "skipped"
         raise Conflict("No sync engine for the connected provider in this build.", code="not_connected")
