@@ -79,11 +79,53 @@ def sync_service() -> Any:
 
 
 @lru_cache(maxsize=1)
+def kms_client() -> Any:
+    import boto3
+
+    return boto3.client("kms")
+
+
+@lru_cache(maxsize=1)
+def token_cipher() -> Any:
+    from booksync.adapters.kms import KmsTokenCipher
+
+    return KmsTokenCipher(kms_client(), get_settings().token_kms_key_id)
+
+
+@lru_cache(maxsize=1)
+def token_manager() -> Any:
+    from booksync import providers
+    from booksync.adapters.dynamodb import TokenRepository
+    from booksync.integrations.tokens import TokenManager
+
+    s = get_settings()
+    return TokenManager(
+        store=TokenRepository(),
+        cipher=token_cipher(),
+        oauth=providers.oauth_client,
+        notifier=notification_service(),
+        refresh_skew=s.token_refresh_skew_seconds,
+        lease_seconds=s.token_lease_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
 def oauth_service() -> Any:
-    from booksync.adapters.dynamodb import OAuthStateRepository
+    from booksync import providers
+    from booksync.adapters.dynamodb import OAuthStateRepository, TokenRepository
     from booksync.integrations.oauth import OAuthService
 
-    return OAuthService(states=OAuthStateRepository(), frontend_url=get_settings().frontend_url)
+    s = get_settings()
+    return OAuthService(
+        states=OAuthStateRepository(),
+        frontend_url=s.frontend_url,
+        api_base_url=s.api_base_url,
+        oauth=providers.oauth_client,
+        connections=TokenRepository(),
+        cipher=token_cipher(),
+        tokens=token_manager(),
+        state_ttl=s.oauth_state_ttl_seconds,
+    )
 
 
 def reset() -> None:

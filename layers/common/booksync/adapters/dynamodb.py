@@ -11,6 +11,7 @@ import binascii
 import json
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -879,3 +880,154 @@ class SyncHistoryRepository:
             }
             for r in rows
         ]
+
+
+@dataclass(frozen=True)
+class StoredTokens:
+    """A connection's token state as read from the table (ciphertext still encrypted)."""
+
+    status: str
+    ciphertext: str | None
+    version: int
+    access_expires_at: float | None
+    lease_owner: str | None
+    lease_until: float | None
+
+
+class TokenRepository:
+    """Token storage and the refresh lease: every write is conditional, so concurrent Lambdas cannot clobber it."""
+
+    def read(self, company_id: str, provider: str) -> StoredTokens | None:
+        try:
+            r = ConnectionRecord.get(company_pk(company_id), f"CONNECTION#{provider}", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return StoredTokens(
+            status=r.status or "disconnected",
+            ciphertext=r.token_ciphertext,
+            version=int(r.token_version or 0),
+            access_expires_at=float(r.access_expires_at) if r.access_expires_at is not None else None,
+            lease_owner=r.lease_owner,
+            lease_until=float(r.lease_until) if r.lease_until is not None else None,
+        )
+
+    def connect(
+        self,
+        company_id: str,
+        provider: str,
+        *,
+        tenant_id: str,
+        tenant_name: str,
+        ciphertext: str,
+        access_expires_at: float,
+    ) -> None:
+        """Store a fresh consent: status connected, new tokens, version bumped, lease cleared, index entry set."""
+        now = utcnow()
+        rec = ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}")
+        rec.update(
+            actions=[
+                ConnectionRecord.provider.set(provider),
+                ConnectionRecord.status.set(ConnectionStatus.CONNECTED.value),
+                ConnectionRecord.tenant_id.set(tenant_id),
+                ConnectionRecord.tenant_name.set(tenant_name),
+                ConnectionRecord.token_ciphertext.set(ciphertext),
+                ConnectionRecord.token_version.add(1),
+                ConnectionRecord.access_expires_at.set(int(access_expires_at)),
+                ConnectionRecord.connected_at.set(now),
+                ConnectionRecord.updated_at.set(now),
+                ConnectionRecord.gsi1pk.set("CONNECTED"),
+                ConnectionRecord.gsi1sk.set(f"{provider}#{company_id}"),
+                ConnectionRecord.lease_owner.remove(),
+                ConnectionRecord.lease_until.remove(),
+            ]
+        )
+
+    def acquire_lease(self, company_id: str, provider: str, owner: str, version: int, until: float, now: float) -> bool:
+        """Take the refresh lease if nobody holds a live one and the tokens are still at ``version``."""
+        rec = ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}")
+        free = ConnectionRecord.lease_until.does_not_exist() | (ConnectionRecord.lease_until < int(now))
+        try:
+            rec.update(
+                actions=[ConnectionRecord.lease_owner.set(owner), ConnectionRecord.lease_until.set(int(until) + 1)],
+                condition=free
+                & (ConnectionRecord.token_version == version)
+                & (ConnectionRecord.status == ConnectionStatus.CONNECTED.value),
+            )
+            return True
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    def store_refreshed(
+        self, company_id: str, provider: str, owner: str, version: int, ciphertext: str, access_expires_at: float
+    ) -> bool:
+        """Write rotated tokens only while we still hold the lease on the version we refreshed."""
+        rec = ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}")
+        try:
+            rec.update(
+                actions=[
+                    ConnectionRecord.token_ciphertext.set(ciphertext),
+                    ConnectionRecord.token_version.set(version + 1),
+                    ConnectionRecord.access_expires_at.set(int(access_expires_at)),
+                    ConnectionRecord.updated_at.set(utcnow()),
+                    ConnectionRecord.lease_owner.remove(),
+                    ConnectionRecord.lease_until.remove(),
+                ],
+                condition=(ConnectionRecord.lease_owner == owner) & (ConnectionRecord.token_version == version),
+            )
+            return True
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    def release_lease(self, company_id: str, provider: str, owner: str) -> None:
+        rec = ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}")
+        try:
+            rec.update(
+                actions=[ConnectionRecord.lease_owner.remove(), ConnectionRecord.lease_until.remove()],
+                condition=ConnectionRecord.lease_owner == owner,
+            )
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def mark_needs_reauth(self, company_id: str, provider: str, version: int) -> bool:
+        """Flag the connection dead (only if nobody stored newer tokens meanwhile). Returns True if we flagged it."""
+        rec = ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}")
+        try:
+            rec.update(
+                actions=[
+                    ConnectionRecord.status.set(ConnectionStatus.NEEDS_REAUTH.value),
+                    ConnectionRecord.lease_owner.remove(),
+                    ConnectionRecord.lease_until.remove(),
+                    ConnectionRecord.gsi1pk.remove(),
+                    ConnectionRecord.gsi1sk.remove(),
+                    ConnectionRecord.updated_at.set(utcnow()),
+                ],
+                condition=(ConnectionRecord.token_version == version)
+                & (ConnectionRecord.status == ConnectionStatus.CONNECTED.value),
+            )
+            return True
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    def disconnect(self, company_id: str, provider: str) -> None:
+        """Forget the tokens and leave the index; every synced id on customers/invoices/payments stays."""
+        rec = ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}")
+        rec.update(
+            actions=[
+                ConnectionRecord.status.set(ConnectionStatus.DISCONNECTED.value),
+                ConnectionRecord.token_ciphertext.remove(),
+                ConnectionRecord.access_expires_at.remove(),
+                ConnectionRecord.token_version.add(1),
+                ConnectionRecord.lease_owner.remove(),
+                ConnectionRecord.lease_until.remove(),
+                ConnectionRecord.gsi1pk.remove(),
+                ConnectionRecord.gsi1sk.remove(),
+                ConnectionRecord.updated_at.set(utcnow()),
+            ]
+        )

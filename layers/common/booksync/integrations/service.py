@@ -103,14 +103,6 @@ class IntegrationService:
 
     # Provider-backed operations. Each provider lands as an adapter (booksync.providers); until a provider's adapter
     # is registered these answer `not_connected`, as the foundation issue allows.
-    def connect(self, company_id: str, provider: str) -> str:
-        check_provider(provider)
-        raise _unavailable(provider)
-
-    def disconnect(self, company_id: str, provider: str) -> None:
-        check_provider(provider)
-        raise _unavailable(provider)
-
     def accounts(self, company_id: str, provider: str) -> list[dict[str, str]]:
         check_provider(provider)
         raise _unavailable(provider)

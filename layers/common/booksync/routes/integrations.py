@@ -9,7 +9,7 @@ from booksync.api import company_id, json_response
 from booksync.api import doc as _doc
 from booksync.integrations.models import ProviderMapping, SyncSettings
 from booksync.integrations.schemas import AccountList, AccountMappingsIn, ConnectOut, IntegrationList, SettingsIn
-from booksync.wiring import integration_service
+from booksync.wiring import integration_service, oauth_service
 
 router = Router()
 
@@ -25,13 +25,13 @@ def list_integrations() -> Response[str]:
 
 @router.post("/integrations/<provider>/connect", tags=["integrations"], responses=_doc(ConnectOut))
 def connect(provider: str) -> Response[str]:
-    url = integration_service().connect(company_id(router), provider)
+    url = oauth_service().start(company_id(router), provider)
     return json_response(ConnectOut(authorize_url=url))
 
 
 @router.delete("/integrations/<provider>", tags=["integrations"], responses={204: {"description": "Disconnected"}})
 def disconnect(provider: str) -> Response[str]:
-    integration_service().disconnect(company_id(router), provider)
+    oauth_service().disconnect(company_id(router), provider)
     return Response(status_code=204, body="")
 
 

@@ -1,0 +1,27 @@
+"""Provider adapters, imported lazily: a function imports only the provider its message needs (cold start)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from booksync.config import PROVIDER_DISPLAY_NAMES
+from booksync.errors import Conflict
+
+# provider -> module implementing it; a provider absent here answers `not_connected` on every integration route
+ADAPTERS: dict[str, str] = {"quickbooks": "booksync.providers.quickbooks"}
+
+
+def available(provider: str) -> bool:
+    return provider in ADAPTERS
+
+
+def oauth_client(provider: str) -> Any:
+    return _module(provider).oauth_client()
+
+
+def _module(provider: str) -> Any:
+    if provider not in ADAPTERS:
+        name = PROVIDER_DISPLAY_NAMES.get(provider, provider)
+        raise Conflict(f"Connecting to {name} is not available in this build yet.", code="not_connected")
+    return importlib.import_module(ADAPTERS[provider])

@@ -1,0 +1,12 @@
+"""QuickBooks Online adapter (Intuit Accounting API v3)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from booksync.providers.quickbooks.oauth import QuickBooksOAuth
+
+
+@lru_cache(maxsize=1)
+def oauth_client() -> QuickBooksOAuth:
+    return QuickBooksOAuth.from_env()
