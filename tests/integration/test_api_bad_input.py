@@ -175,9 +175,7 @@ def test_wave_item_sync_is_refused(api: Any) -> None:
 
 
 def test_integration_routes_exist_and_answer_not_connected(api: Any, sync_fn: Any) -> None:
-    connect = invoke(
-        api, http_event("api/list_integrations.json", method="POST", path="/integrations/xero/connect")
-    )
+    connect = invoke(api, http_event("api/list_integrations.json", method="POST", path="/integrations/xero/connect"))
     assert connect.status == 409 and _err(connect)["code"] == "not_connected"
     inv = _setup_invoice(api)["invoice"]
     sync = invoke(sync_fn, http_event("sync_invoice/http_sync.json", path=f"/invoices/{inv['id']}/sync"))
