@@ -74,7 +74,40 @@ def sync_service() -> Any:
     from booksync.sync.service import SyncService
 
     return SyncService(
-        invoices=InvoiceRepository(), connections=ConnectionRepository(), notifier=notification_service()
+        invoices=InvoiceRepository(),
+        connections=ConnectionRepository(),
+        notifier=notification_service(),
+        engine=sync_engine(),
+    )
+
+
+@lru_cache(maxsize=1)
+def sync_engine() -> Any:
+    from booksync import providers
+    from booksync.adapters.dynamodb import (
+        CompanyRepository,
+        ConnectionRepository,
+        CustomerRepository,
+        InvoiceRepository,
+        ItemRepository,
+        MappingRepository,
+        SyncHistoryRepository,
+        SyncStateRepository,
+    )
+    from booksync.sync.engine import SyncEngine
+
+    return SyncEngine(
+        invoices=InvoiceRepository(),
+        customers=CustomerRepository(),
+        items=ItemRepository(),
+        mappings=MappingRepository(),
+        connections=ConnectionRepository(),
+        state=SyncStateRepository(),
+        history=SyncHistoryRepository(),
+        company=CompanyRepository(),
+        notifier=notification_service(),
+        tokens=token_manager(),
+        provider_for=providers.accounting,
     )
 
 
@@ -128,8 +161,21 @@ def oauth_service() -> Any:
     )
 
 
+@lru_cache(maxsize=1)
+def weekly_fan_out() -> Any:
+    from booksync.adapters.dynamodb import ConnectionRepository
+    from booksync.sync.schedule import WeeklyFanOut
+
+    return WeeklyFanOut(
+        connections=ConnectionRepository(), sqs=sqs_client(), import_queue_url=get_settings().import_queue_url
+    )
+
+
 def reset() -> None:
-    """Forget every cached client and service (tests call this between moto set-ups)."""
+    """Forget every cached client, service and provider adapter (tests call this between AWS set-ups)."""
+    from booksync import providers
+    from booksync.providers import http
+
     for fn in (
         sqs_client,
         catalog_service,
@@ -140,16 +186,12 @@ def reset() -> None:
         sync_service,
         oauth_service,
         weekly_fan_out,
+        kms_client,
+        token_cipher,
+        token_manager,
+        sync_engine,
     ):
         fn.cache_clear()
     get_settings.cache_clear()
-
-
-@lru_cache(maxsize=1)
-def weekly_fan_out() -> Any:
-    from booksync.adapters.dynamodb import ConnectionRepository
-    from booksync.sync.schedule import WeeklyFanOut
-
-    return WeeklyFanOut(
-        connections=ConnectionRepository(), sqs=sqs_client(), import_queue_url=get_settings().import_queue_url
-    )
+    providers.reset()
+    http.client.cache_clear()

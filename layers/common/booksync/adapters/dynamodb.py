@@ -18,13 +18,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pynamodb.attributes import (
+    MapAttribute,
     Attribute,
     BooleanAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
-    VersionAttribute,
 )
 from pynamodb.constants import NUMBER, STRING
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -99,12 +99,20 @@ class TableRecord(Model):
     gsi1 = ConnectedIndex()
 
 
+class SyncClaimMixin:
+    """Write-ahead claim of the sync engine on a pushable record: who pushes it, until when, how many attempts."""
+
+    claim_owner = UnicodeAttribute(null=True)
+    claim_until = NumberAttribute(null=True)
+    claim_attempts = NumberAttribute(null=True)
+
+
 class CompanyRecord(TableRecord):
     has_synced_invoice = BooleanAttribute(default=False)
     updated_at = UTCDateTimeAttribute(null=True)
 
 
-class CustomerRecord(TableRecord):
+class CustomerRecord(SyncClaimMixin, TableRecord):
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     name_key = UnicodeAttribute()  # case-folded display name, for matching imports and provider customers
@@ -118,25 +126,27 @@ class CustomerRecord(TableRecord):
     classification = UnicodeAttribute(null=True)
     classification_reason = UnicodeAttribute(null=True)
     classification_override = UnicodeAttribute(null=True)
-    provider_ids = DocumentAttribute(null=True)
+    provider_ids = MapAttribute[str, str](default=dict)
+    last_sync_error = DocumentAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    version = VersionAttribute()
+    version = NumberAttribute(default=0)
 
 
-class ItemRecord(TableRecord):
+class ItemRecord(SyncClaimMixin, TableRecord):
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
     price = DecimalAttribute()
     sku = UnicodeAttribute(null=True)
-    provider_ids = DocumentAttribute(null=True)
+    provider_ids = MapAttribute[str, str](default=dict)
+    last_sync_error = DocumentAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
-    version = VersionAttribute()
+    version = NumberAttribute(default=0)
 
 
-class InvoiceRecord(TableRecord):
+class InvoiceRecord(SyncClaimMixin, TableRecord):
     id = UnicodeAttribute()
     number = UnicodeAttribute()
     customer_id = UnicodeAttribute()
@@ -145,8 +155,9 @@ class InvoiceRecord(TableRecord):
     status = UnicodeAttribute()
     lines = DocumentAttribute()
     total = DecimalAttribute()
-    provider_ids = DocumentAttribute(null=True)
-    provider_sync_tokens = DocumentAttribute(null=True)
+    provider_ids = MapAttribute[str, str](default=dict)
+    provider_sync_tokens = MapAttribute[str, str](default=dict)
+    pushed_version = NumberAttribute(null=True)  # invoice version last pushed (debounce)
     sync_status = UnicodeAttribute()
     last_sync_error = DocumentAttribute(null=True)
     last_synced_at = UTCDateTimeAttribute(null=True)
@@ -161,7 +172,7 @@ class InvoiceNumberRecord(TableRecord):
     invoice_id = UnicodeAttribute()
 
 
-class PaymentRecord(TableRecord):
+class PaymentRecord(SyncClaimMixin, TableRecord):
     id = UnicodeAttribute()
     invoice_id = UnicodeAttribute()
     amount = DecimalAttribute()
@@ -173,10 +184,6 @@ class PaymentRecord(TableRecord):
     freshbooks_payment_id = UnicodeAttribute(null=True, attr_name="freshbooksPaymentId")
     wave_payment_id = UnicodeAttribute(null=True, attr_name="wavePaymentId")
     last_sync_error = DocumentAttribute(null=True)
-    # write-ahead claim of the sync engine: who is pushing this payment to which provider, until when
-    claim_owner = UnicodeAttribute(null=True)
-    claim_until = NumberAttribute(null=True)
-    claim_provider = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 
@@ -256,6 +263,8 @@ def _fields(record: Model, model: type[M], **extra: Any) -> M:
     for name in model.model_fields:
         if hasattr(record, name):
             value = getattr(record, name)
+            if isinstance(value, MapAttribute):
+                value = value.as_dict()
             if value is not None:
                 data[name] = value
     data.update(extra)
@@ -287,6 +296,19 @@ def decode_cursor(company_id: str, cursor: str | None) -> dict[str, Any] | None:
             "The 'cursor' is not valid; pass the 'nextCursor' value of the previous page unchanged, or omit it.",
             code="invalid_cursor",
         ) from exc
+
+
+def _set_or_remove(attr: Any, value: Any) -> Any:
+    return attr.remove() if value is None else attr.set(value)
+
+
+def _update_versioned(rec: Any, actions: list[Any], what: str) -> None:
+    try:
+        rec.update(actions=actions, condition=type(rec).version == rec.version)
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            raise Conflict(f"The {what} changed while you were editing it; reload and try again.") from exc
+        raise
 
 
 def _tx() -> TransactWrite:
@@ -327,16 +349,29 @@ class CustomerRepository:
         return self._domain(self._get(company_id, customer_id))
 
     def save(self, company_id: str, customer: Customer) -> Customer:
+        """Write the user-editable fields if nobody changed them since they were read (never the sync state)."""
         current = self._get(company_id, customer.id)
-        rec = self._record(company_id, customer)
-        rec.version = current.version
-        try:
-            rec.save()  # VersionAttribute makes this conditional on the version we read
-        except PutError as exc:
-            if _condition_failed(exc):
-                raise Conflict("The customer changed while you were editing it; reload and try again.") from exc
-            raise
-        return self._domain(rec)
+        fields = (
+            "name",
+            "company_name",
+            "given_name",
+            "family_name",
+            "email",
+            "phone",
+            "classification",
+            "classification_reason",
+            "classification_override",
+            "updated_at",
+        )
+        actions = [_set_or_remove(getattr(CustomerRecord, f), getattr(customer, f)) for f in fields]
+        actions += [
+            CustomerRecord.name_key.set(customer.name.casefold()),
+            _set_or_remove(CustomerRecord.billing_address, _doc(customer.billing_address)),
+            _set_or_remove(CustomerRecord.shipping_address, _doc(customer.shipping_address)),
+            CustomerRecord.version.set(int(current.version or 0) + 1),
+        ]
+        _update_versioned(current, actions, "customer")
+        return self.get(company_id, customer.id)
 
     def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Customer], str | None]:
         rows, nxt = _page(CustomerRecord, company_id, "CUSTOMER#", limit, cursor)
@@ -370,7 +405,7 @@ class CustomerRepository:
             classification=c.classification,
             classification_reason=c.classification_reason,
             classification_override=c.classification_override,
-            provider_ids=c.provider_ids or None,
+            provider_ids=dict(c.provider_ids),
             created_at=c.created_at,
             updated_at=c.updated_at,
         )
@@ -393,15 +428,13 @@ class ItemRepository:
 
     def save(self, company_id: str, item: Item) -> Item:
         current = self._get(company_id, item.id)
-        rec = self._record(company_id, item)
-        rec.version = current.version
-        try:
-            rec.save()
-        except PutError as exc:
-            if _condition_failed(exc):
-                raise Conflict("The item changed while you were editing it; reload and try again.") from exc
-            raise
-        return _fields(rec, Item)
+        actions = [
+            _set_or_remove(getattr(ItemRecord, f), getattr(item, f))
+            for f in ("name", "description", "price", "sku", "updated_at")
+        ]
+        actions.append(ItemRecord.version.set(int(current.version or 0) + 1))
+        _update_versioned(current, actions, "item")
+        return self.get(company_id, item.id)
 
     def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]:
         rows, nxt = _page(ItemRecord, company_id, "ITEM#", limit, cursor)
@@ -423,7 +456,7 @@ class ItemRepository:
             description=i.description,
             price=i.price,
             sku=i.sku,
-            provider_ids=i.provider_ids or None,
+            provider_ids=dict(i.provider_ids),
             created_at=i.created_at,
             updated_at=i.updated_at,
         )
@@ -457,22 +490,40 @@ class InvoiceRepository:
         return self._domain(self._get(company_id, invoice_id))
 
     def save(self, company_id: str, invoice: Invoice, previous_number: str | None = None) -> Invoice:
-        """Write the whole invoice if nobody changed it since it was read (``invoice.version``)."""
+        """Write the user-editable fields if nobody changed the invoice since it was read (``invoice.version``).
+
+        Provider ids, sync tokens and claims are never written here: they belong to the sync engine.
+        """
         pk = company_pk(company_id)
         expected = invoice.version
-        new = invoice.model_copy(update={"version": expected + 1})
+        actions = [
+            InvoiceRecord.number.set(invoice.number),
+            InvoiceRecord.customer_id.set(invoice.customer_id),
+            _set_or_remove(InvoiceRecord.issue_date, invoice.issue_date.isoformat() if invoice.issue_date else None),
+            _set_or_remove(InvoiceRecord.due_date, invoice.due_date.isoformat() if invoice.due_date else None),
+            InvoiceRecord.status.set(invoice.status.value),
+            InvoiceRecord.lines.set([line.model_dump(mode="json", by_alias=False) for line in invoice.lines]),
+            InvoiceRecord.total.set(invoice.total),
+            InvoiceRecord.sync_status.set(invoice.sync_status.value),
+            InvoiceRecord.updated_at.set(invoice.updated_at),
+            InvoiceRecord.version.set(expected + 1),
+        ]
+        renumbered = previous_number is not None and previous_number.casefold() != invoice.number.casefold()
         try:
             with _tx() as tx:
-                if previous_number is not None and previous_number.casefold() != invoice.number.casefold():
+                if renumbered:
                     tx.save(
                         InvoiceNumberRecord(pk, _number_key(invoice.number), invoice_id=invoice.id),
                         condition=InvoiceNumberRecord.pk.does_not_exist(),
                     )
-                    tx.delete(InvoiceNumberRecord(pk, _number_key(previous_number)))
-                tx.save(self._record(company_id, new), condition=InvoiceRecord.version == expected)
+                    tx.delete(InvoiceNumberRecord(pk, _number_key(previous_number or "")))
+                tx.update(
+                    InvoiceRecord(pk, f"INVOICE#{invoice.id}"),
+                    actions=actions,
+                    condition=InvoiceRecord.version == expected,
+                )
         except TransactWriteError as exc:
             if _condition_failed(exc):
-                renumbered = previous_number is not None and previous_number.casefold() != invoice.number.casefold()
                 if renumbered and InvoiceNumberRecord.count(pk, InvoiceNumberRecord.sk == _number_key(invoice.number)):
                     raise Conflict(
                         f"Invoice number '{invoice.number}' is already used by another invoice.",
@@ -480,38 +531,7 @@ class InvoiceRepository:
                     ) from exc
                 raise Conflict("The invoice changed while you were editing it; reload and try again.") from exc
             raise
-        return new
-
-    def update_sync_state(
-        self,
-        company_id: str,
-        invoice_id: str,
-        *,
-        provider: str,
-        provider_id: str | None = None,
-        sync_token: str | None = None,
-        error: SyncError | None = None,
-    ) -> Invoice:
-        """Record the outcome of a push without touching what the user edits (no version check, no lost update)."""
-        rec = self._get(company_id, invoice_id)
-        actions: list[Any] = [InvoiceRecord.updated_at.set(rec.updated_at)]
-        if provider_id is not None:
-            ids = dict(rec.provider_ids or {})
-            ids[provider] = provider_id
-            tokens = dict(rec.provider_sync_tokens or {})
-            if sync_token is not None:
-                tokens[provider] = sync_token
-            actions += [
-                InvoiceRecord.provider_ids.set(ids),
-                InvoiceRecord.provider_sync_tokens.set(tokens),
-                InvoiceRecord.sync_status.set("synced"),
-                InvoiceRecord.last_synced_at.set(utcnow()),
-                InvoiceRecord.last_sync_error.remove(),
-            ]
-        if error is not None:
-            actions += [InvoiceRecord.sync_status.set("failed"), InvoiceRecord.last_sync_error.set(_doc(error))]
-        rec.update(actions=actions)
-        return self._domain(rec)
+        return self.get(company_id, invoice.id)
 
     def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Invoice], str | None]:
         rows, nxt = _page(InvoiceRecord, company_id, "INVOICE#", limit, cursor)
@@ -573,8 +593,8 @@ class InvoiceRepository:
             status=inv.status.value,
             lines=[line.model_dump(mode="json", by_alias=False) for line in inv.lines],
             total=inv.total,
-            provider_ids=inv.provider_ids or None,
-            provider_sync_tokens=inv.provider_sync_tokens or None,
+            provider_ids=dict(inv.provider_ids),
+            provider_sync_tokens=dict(inv.provider_sync_tokens),
             sync_status=inv.sync_status.value,
             last_sync_error=_doc(inv.last_sync_error),
             last_synced_at=inv.last_synced_at,
@@ -1031,3 +1051,161 @@ class TokenRepository:
                 ConnectionRecord.updated_at.set(utcnow()),
             ]
         )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Sync state: write-ahead claims and provider links (used only by the sync engine)
+# ---------------------------------------------------------------------------------------------------------------------
+_PAYMENT_ID_ATTR = {
+    "quickbooks": PaymentRecord.quickbooks_payment_id,
+    "xero": PaymentRecord.xero_payment_id,
+    "freshbooks": PaymentRecord.freshbooks_payment_id,
+    "wave": PaymentRecord.wave_payment_id,
+}
+
+
+def _sync_record(company_id: str, kind: str, entity_id: str, invoice_id: str | None = None) -> Any:
+    pk = company_pk(company_id)
+    if kind == "customer":
+        return CustomerRecord(pk, f"CUSTOMER#{entity_id}")
+    if kind == "item":
+        return ItemRecord(pk, f"ITEM#{entity_id}")
+    if kind == "invoice":
+        return InvoiceRecord(pk, f"INVOICE#{entity_id}")
+    if kind == "payment":
+        return PaymentRecord(pk, f"PAYMENT#{invoice_id}#{entity_id}")
+    raise ValueError(kind)
+
+
+class SyncStateRepository:
+    """Claims (owner + lease, conditional) and provider links (conditional on holding the claim)."""
+
+    def claim(
+        self,
+        company_id: str,
+        kind: str,
+        entity_id: str,
+        owner: str,
+        until: float,
+        now: float,
+        invoice_id: str | None = None,
+        provider: str | None = None,
+    ) -> int | None:
+        """Take the entity for a push. Returns the attempt number (1 = first ever), or None if someone holds it.
+
+        A payment already linked to ``provider`` cannot be claimed: it is never pushed twice.
+        """
+        rec = _sync_record(company_id, kind, entity_id, invoice_id)
+        cls = type(rec)
+        condition = cls.pk.exists() & (cls.claim_owner.does_not_exist() | (cls.claim_until < int(now)))
+        if kind == "payment" and provider:
+            condition = condition & _PAYMENT_ID_ATTR[provider].does_not_exist()
+        try:
+            rec.update(
+                actions=[cls.claim_owner.set(owner), cls.claim_until.set(int(until) + 1), cls.claim_attempts.add(1)],
+                condition=condition,
+            )
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return None
+            raise
+        return int(rec.claim_attempts or 1)
+
+    def release(self, company_id: str, kind: str, entity_id: str, owner: str, invoice_id: str | None = None) -> None:
+        rec = _sync_record(company_id, kind, entity_id, invoice_id)
+        cls = type(rec)
+        try:
+            rec.update(actions=[cls.claim_owner.remove(), cls.claim_until.remove()], condition=cls.claim_owner == owner)
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def link(
+        self,
+        company_id: str,
+        kind: str,
+        entity_id: str,
+        owner: str,
+        provider: str,
+        provider_id: str,
+        *,
+        invoice_id: str | None = None,
+        sync_token: str | None = None,
+        pushed_version: int | None = None,
+    ) -> bool:
+        """Store the provider id (and release the claim) only while we hold the claim. Payments: only if unset."""
+        rec = _sync_record(company_id, kind, entity_id, invoice_id)
+        cls = type(rec)
+        actions: list[Any] = [
+            cls.claim_owner.remove(),
+            cls.claim_until.remove(),
+            cls.claim_attempts.remove(),
+            cls.last_sync_error.remove(),
+        ]
+        condition = cls.claim_owner == owner
+        if kind == "payment":
+            attr = _PAYMENT_ID_ATTR[provider]
+            actions.append(attr.set(provider_id))
+            condition = condition & (attr.does_not_exist() | (attr == provider_id))
+        else:
+            actions.append(cls.provider_ids[provider].set(provider_id))
+        if kind == "invoice":
+            if sync_token is not None:
+                actions.append(InvoiceRecord.provider_sync_tokens[provider].set(sync_token))  # type: ignore[attr-defined]
+            actions += [InvoiceRecord.last_synced_at.set(utcnow())]
+            if pushed_version is not None:
+                actions.append(InvoiceRecord.pushed_version.set(pushed_version))
+        try:
+            rec.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        if kind == "invoice" and pushed_version is not None:
+            self._mark_synced_if_current(company_id, entity_id, pushed_version)
+        return True
+
+    def _mark_synced_if_current(self, company_id: str, invoice_id: str, pushed_version: int) -> None:
+        """'synced' only if the user did not change the invoice while we were pushing it."""
+        rec = InvoiceRecord(company_pk(company_id), f"INVOICE#{invoice_id}")
+        try:
+            rec.update(
+                actions=[InvoiceRecord.sync_status.set("synced")], condition=InvoiceRecord.version == pushed_version
+            )
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def record_error(
+        self,
+        company_id: str,
+        kind: str,
+        entity_id: str,
+        error: SyncError,
+        owner: str | None = None,
+        invoice_id: str | None = None,
+    ) -> None:
+        rec = _sync_record(company_id, kind, entity_id, invoice_id)
+        cls = type(rec)
+        actions: list[Any] = [cls.last_sync_error.set(_doc(error))]
+        if kind == "invoice":
+            actions.append(InvoiceRecord.sync_status.set("failed"))
+        condition = None
+        if owner is not None:
+            actions += [cls.claim_owner.remove(), cls.claim_until.remove()]
+            condition = cls.claim_owner == owner
+        try:
+            rec.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    def invoice_state(self, company_id: str, invoice_id: str) -> dict[str, Any]:
+        r = InvoiceRecord.get(company_pk(company_id), f"INVOICE#{invoice_id}", consistent_read=True)
+        return {
+            "version": int(r.version or 0),
+            "pushed_version": int(r.pushed_version) if r.pushed_version is not None else None,
+            "claim_owner": r.claim_owner,
+            "claim_until": float(r.claim_until) if r.claim_until is not None else None,
+            "sync_tokens": r.provider_sync_tokens.as_dict() if r.provider_sync_tokens else {},
+        }

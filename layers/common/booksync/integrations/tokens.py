@@ -90,7 +90,11 @@ class TokenManager:
     sleep: Callable[[float], None] = time.sleep
     refreshes: int = field(default=0)  # refreshes this process performed (for tests and metrics)
 
-    def access_token(self, company_id: str, provider: str) -> TokenSet:
+    def rejected(self, company_id: str, provider: str, access_token: str) -> TokenSet:
+        """The provider answered 401 to ``access_token``: refresh it, unless another caller already did."""
+        return self.access_token(company_id, provider, reject=access_token)
+
+    def access_token(self, company_id: str, provider: str, reject: str | None = None) -> TokenSet:
         """A token valid for at least ``refresh_skew`` seconds, refreshing it under the lease when needed."""
         owner = uuid.uuid4().hex
         deadline = self.clock() + self.max_wait
@@ -99,7 +103,7 @@ class TokenManager:
             stored = self.store.read(company_id, provider)
             tokens = self._usable(company_id, provider, stored)
             now = self.clock()
-            if tokens.access_expires_at - self.refresh_skew > now:
+            if tokens.access_expires_at - self.refresh_skew > now and tokens.access_token != reject:
                 return tokens
             lease_live = stored.lease_owner is not None and (stored.lease_until or 0) >= now
             if not lease_live and self.store.acquire_lease(

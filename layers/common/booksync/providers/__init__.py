@@ -20,6 +20,20 @@ def oauth_client(provider: str) -> Any:
     return _module(provider).oauth_client()
 
 
+def accounting(provider: str) -> Any:
+    return _module(provider).accounting()
+
+
+def reset() -> None:
+    """Forget cached adapter instances (tests that change provider URLs call this)."""
+    for name in ADAPTERS.values():
+        module = importlib.import_module(name)
+        for attr in ("oauth_client", "accounting"):
+            fn = getattr(module, attr, None)
+            if fn is not None and hasattr(fn, "cache_clear"):
+                fn.cache_clear()
+
+
 def _module(provider: str) -> Any:
     if provider not in ADAPTERS:
         name = PROVIDER_DISPLAY_NAMES.get(provider, provider)

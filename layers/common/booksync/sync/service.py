@@ -1,7 +1,7 @@
 """Entry points of the sync engine used by the handlers (Sync button, queue consumers, DLQ consumer).
 
-The provider-independent engine behind the ``Provider`` port lands with the QuickBooks issues; until a provider is
-connected every entry point answers ``not_connected`` (HTTP) or records a skip (queues) — nothing is dropped silently.
+Queue consumers re-raise what is worth retrying (SQS retries, then the DLQ consumer notifies) and finish messages
+whose failure needs a person (the engine has already raised the notification).
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from booksync.errors import Conflict, NotFound
+from booksync.errors import AppError, Conflict, NotFound
+from booksync.sync.engine import SyncFailed
 from booksync.integrations.models import Connection
 from booksync.invoicing.models import Invoice, Payment
 from booksync.invoicing.service import primary_connection
@@ -43,30 +44,49 @@ class SyncService:
     invoices: InvoiceReader
     connections: ConnectionReader
     notifier: Notifier
+    engine: Any = None  # SyncEngine
 
     def sync_now(self, company_id: str, invoice_id: str) -> dict[str, Any]:
+        """The Sync / Resync button: push now and answer the outcome (SyncFailed carries it on failure)."""
         self.invoices.get(company_id, invoice_id)  # 404 for unknown or other-company ids
-        conn = primary_connection(self.connections.for_company(company_id))
-        if conn is None:
-            raise Conflict(
-                "No accounting provider is connected; connect one in Settings > Integrations, then click Sync.",
-                code="not_connected",
-            )
-        raise Conflict(f"Syncing to {conn.provider} is not available in this build yet.", code="not_connected")
+        return dict(self.engine.sync_invoice(company_id, invoice_id))
 
     def handle_invoice_message(self, company_id: str, invoice_id: str, trigger: str) -> str:
         self.invoices.get(company_id, invoice_id)
         if primary_connection(self.connections.for_company(company_id)) is None:
             logger.info("invoice sync skipped", reason="not_connected", trigger=trigger)
             return "skipped"
-        raise Conflict("No sync engine for the connected provider in this build.", code="not_connected")
+        try:
+            outcome = self.engine.sync_invoice(company_id, invoice_id)
+        except SyncFailed as exc:
+            if exc.retryable:
+                raise  # SQS retries it; after maxReceiveCount the DLQ consumer notifies
+            return "failed"  # a person must act; the notification is already raised
+        except AppError as exc:
+            if exc.code == "provider_unavailable":
+                raise
+            return "failed"
+        failed = [p for p in outcome.get("payments", []) if p.get("status") == "failed"]
+        return "synced" if not failed else "synced_with_payment_failures"
 
     def handle_payment_message(self, company_id: str, invoice_id: str, payment_id: str) -> str:
         self.invoices.get(company_id, invoice_id)
         if primary_connection(self.connections.for_company(company_id)) is None:
             logger.info("payment sync skipped", reason="not_connected")
             return "skipped"
-        raise Conflict("No sync engine for the connected provider in this build.", code="not_connected")
+        try:
+            outcome = self.engine.sync_payment(company_id, invoice_id, payment_id)
+        except SyncFailed as exc:
+            if exc.retryable:
+                raise
+            return "failed"
+        except AppError as exc:
+            if exc.code == "provider_unavailable":
+                raise
+            return "failed"
+        if outcome.get("status") == "in_progress":
+            raise Conflict("Another request is pushing this payment; retry shortly.", code="in_progress")
+        return str(outcome.get("status"))
 
     def handle_import_message(self, company_id: str, provider: str, run_id: str) -> str:
         logger.info("import skipped", reason="no importer for provider in this build", provider=provider)

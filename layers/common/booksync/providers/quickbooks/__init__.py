@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from booksync.providers.quickbooks.accounting import QuickBooksAccounting
 from booksync.providers.quickbooks.oauth import QuickBooksOAuth
 
 
 @lru_cache(maxsize=1)
 def oauth_client() -> QuickBooksOAuth:
     return QuickBooksOAuth.from_env()
+
+
+@lru_cache(maxsize=1)
+def accounting() -> QuickBooksAccounting:
+    return QuickBooksAccounting()

@@ -1,0 +1,337 @@
+"""QuickBooks Online Accounting API v3 adapter of the sync engine's port.
+
+Wire rules followed (../shared/providers/quickbooks.md): ``/v3/company/{realmId}/<entity>?minorversion=75``;
+``requestid`` (≤ 50 chars) on every write so a retry is replayed; ``SyncToken`` on updates (5010 when stale);
+``sparse: true`` partial updates; SQL-like ``query``; errors in the ``Fault`` envelope, possibly with HTTP 200.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from booksync.catalog.models import Address, Customer, Item
+from booksync.config import provider_url
+from booksync.invoicing.models import Invoice, Payment, PaymentMethod
+from booksync.providers.http import client, retry_after
+from booksync.sync.ports import (
+    Account,
+    Capabilities,
+    DuplicateName,
+    DuplicateNumber,
+    LineRef,
+    NotFoundUpstream,
+    ProviderError,
+    RateLimited,
+    Ref,
+    Rejected,
+    Session,
+    StaleObject,
+    Unauthorized,
+    Unavailable,
+    invoice_marker,
+    payment_marker,
+)
+
+MINOR_VERSION = "75"
+NAME_LIMIT = 100
+
+
+def _num(value: Decimal) -> float:
+    """JSON number for the wire. Amounts are at most 2-4 decimal places, so the float prints exactly."""
+    return float(value)
+
+
+def _display_name(name: str) -> str:
+    return name.replace(":", "-").strip()[:NAME_LIMIT]  # QuickBooks forbids ':' in names
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _addr(a: Address | None) -> dict[str, str] | None:
+    if a is None:
+        return None
+    out = {
+        "Line1": a.line1,
+        "Line2": a.line2,
+        "City": a.city,
+        "CountrySubDivisionCode": a.region,
+        "PostalCode": a.postal_code,
+        "Country": a.country,
+    }
+    return {k: v for k, v in out.items() if v}
+
+
+def _ref(entity: dict[str, Any]) -> Ref:
+    return Ref(
+        id=str(entity["Id"]),
+        version=str(entity.get("SyncToken", "0")),
+        number=entity.get("DocNumber"),
+        marker=entity.get("PrivateNote"),
+    )
+
+
+class QuickBooksAccounting:
+    name = "quickbooks"
+    capabilities = Capabilities(idempotency_keys=True, idempotency_key_max=50)
+
+    def __init__(self, api_base: str | None = None, http: httpx.Client | None = None) -> None:
+        self.api_base = (api_base or provider_url("QUICKBOOKS_API_URL")).rstrip("/")
+        self._http = http
+        self._methods: dict[str, tuple[float, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+        self.round_trips = 0
+
+    # ---- port ---------------------------------------------------------------------------------------------------
+    def income_accounts(self, s: Session) -> list[Account]:
+        rows = self._query_all(s, "Account", "select * from Account where AccountType = 'Income'")
+        return [Account(id=str(r["Id"]), name=r.get("Name", ""), type=r.get("AccountType", "Income")) for r in rows]
+
+    def find_customer(self, s: Session, customer: Customer) -> Ref | None:
+        rows = self._query(s, f"select * from Customer where DisplayName = {_quote(_display_name(customer.name))}")
+        return _ref(rows[0]) if rows else None
+
+    def create_customer(self, s: Session, customer: Customer, key: str) -> Ref:
+        return _ref(self._write(s, "customer", self._customer_body(customer), key)["Customer"])
+
+    def update_customer(self, s: Session, ref: Ref, customer: Customer) -> Ref:
+        current = self._read(s, "customer", ref.id)["Customer"]
+        body = self._customer_body(customer) | {"Id": ref.id, "SyncToken": current["SyncToken"], "sparse": True}
+        return _ref(self._write(s, "customer", body, None)["Customer"])
+
+    def find_item(self, s: Session, item: Item) -> Ref | None:
+        rows = self._query(s, f"select * from Item where Name = {_quote(_display_name(item.name))}")
+        return _ref(rows[0]) if rows else None
+
+    def create_item(self, s: Session, item: Item, account_id: str, key: str) -> Ref:
+        return _ref(self._write(s, "item", self._item_body(item, account_id), key)["Item"])
+
+    def update_item(self, s: Session, ref: Ref, item: Item, account_id: str) -> Ref:
+        # Intuit documents a full update for Item: read it, change it, send it whole with the current SyncToken.
+        current = self._read(s, "item", ref.id)["Item"]
+        body = current | self._item_body(item, account_id)
+        return _ref(self._write(s, "item", body, None)["Item"])
+
+    def find_invoice(self, s: Session, number: str) -> Ref | None:
+        rows = self._query(s, f"select * from Invoice where DocNumber = {_quote(number)}")
+        return _ref(rows[0]) if rows else None
+
+    def get_invoice(self, s: Session, ref: Ref) -> Ref:
+        return _ref(self._read(s, "invoice", ref.id)["Invoice"])
+
+    def create_invoice(self, s: Session, invoice: Invoice, customer: Ref, lines: list[LineRef], key: str) -> Ref:
+        return _ref(self._write(s, "invoice", self._invoice_body(invoice, customer, lines), key)["Invoice"])
+
+    def update_invoice(
+        self, s: Session, ref: Ref, invoice: Invoice, customer: Ref, lines: list[LineRef], key: str
+    ) -> Ref:
+        body = self._invoice_body(invoice, customer, lines) | {
+            "Id": ref.id,
+            "SyncToken": ref.version or "0",
+            "sparse": True,
+        }
+        return _ref(self._write(s, "invoice", body, key)["Invoice"])
+
+    def find_payment(self, s: Session, payment: Payment, invoice: Ref) -> Ref | None:
+        marker = payment_marker(payment.id)
+        rows = self._query_all(s, "Payment", f"select * from Payment where TxnDate = '{payment.date.isoformat()}'")
+        for row in rows:
+            if marker in (row.get("PrivateNote") or ""):
+                return Ref(id=str(row["Id"]), version=str(row.get("SyncToken", "0")), marker=row.get("PrivateNote"))
+        return None
+
+    def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref:
+        body: dict[str, Any] = {
+            "CustomerRef": {"value": customer.id},
+            "TotalAmt": _num(payment.amount),
+            "TxnDate": payment.date.isoformat(),
+            "PrivateNote": payment_marker(payment.id),
+            "Line": [{"Amount": _num(payment.amount), "LinkedTxn": [{"TxnId": invoice.id, "TxnType": "Invoice"}]}],
+        }
+        method = self._payment_method(s, payment.method)
+        if method:
+            body["PaymentMethodRef"] = {"value": method}
+        else:
+            body["PrivateNote"] += f" (method: {payment.method.value})"
+        if payment.reference:
+            body["PaymentRefNum"] = payment.reference[:21]
+        return _ref(self._write(s, "payment", body, key)["Payment"])
+
+    # ---- payloads -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _customer_body(c: Customer) -> dict[str, Any]:
+        body: dict[str, Any] = {"DisplayName": _display_name(c.name)}
+        if c.company_name:
+            body["CompanyName"] = c.company_name[:100]
+        if c.given_name:
+            body["GivenName"] = c.given_name[:25]
+        if c.family_name:
+            body["FamilyName"] = c.family_name[:25]
+        if c.email:
+            body["PrimaryEmailAddr"] = {"Address": c.email}
+        if c.phone:
+            body["PrimaryPhone"] = {"FreeFormNumber": c.phone}
+        if bill := _addr(c.billing_address):
+            body["BillAddr"] = bill
+        if ship := _addr(c.shipping_address):
+            body["ShipAddr"] = ship
+        return body
+
+    @staticmethod
+    def _item_body(item: Item, account_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "Name": _display_name(item.name),
+            "Type": "Service",
+            "UnitPrice": _num(item.price),
+            "IncomeAccountRef": {"value": account_id},
+        }
+        if item.description:
+            body["Description"] = item.description[:4000]
+        if item.sku:
+            body["Sku"] = item.sku[:100]
+        return body
+
+    @staticmethod
+    def _invoice_body(invoice: Invoice, customer: Ref, lines: list[LineRef]) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "CustomerRef": {"value": customer.id},
+            "DocNumber": invoice.number,
+            "PrivateNote": invoice_marker(invoice.id),
+            "Line": [
+                {
+                    "DetailType": "SalesItemLineDetail",
+                    "Amount": _num(line.amount),
+                    "Description": line.description[:4000],
+                    "SalesItemLineDetail": {
+                        "ItemRef": {"value": line.item.id},
+                        "Qty": _num(line.quantity),
+                        "UnitPrice": _num(line.unit_price),
+                    },
+                }
+                for line in lines
+            ],
+        }
+        if invoice.issue_date:
+            body["TxnDate"] = invoice.issue_date.isoformat()
+        if invoice.due_date:
+            body["DueDate"] = invoice.due_date.isoformat()
+        return body
+
+    def _payment_method(self, s: Session, method: PaymentMethod) -> str | None:
+        with self._lock:
+            cached = self._methods.get(s.tenant_id)
+        if cached is None or cached[0] < time.time():
+            rows = self._query(s, "select * from PaymentMethod")
+            by_name = {str(r.get("Name", "")).casefold(): str(r["Id"]) for r in rows}
+            card = next((str(r["Id"]) for r in rows if r.get("Type") == "CREDIT_CARD"), None)
+            table = {
+                "cash": by_name.get("cash"),
+                "check": by_name.get("check") or by_name.get("cheque"),
+                "card": by_name.get("credit card") or card,
+                "ach": by_name.get("ach") or by_name.get("eft") or by_name.get("direct deposit"),
+            }
+            cached = (time.time() + 3600, {k: v for k, v in table.items() if v})
+            with self._lock:
+                self._methods[s.tenant_id] = cached
+        return cached[1].get(method.value)
+
+    # ---- HTTP ---------------------------------------------------------------------------------------------------
+    def _query(self, s: Session, sql: str) -> list[dict[str, Any]]:
+        data = self._send(s, "GET", "query", params={"query": sql})
+        resp = data.get("QueryResponse") or {}
+        return next((v for k, v in resp.items() if isinstance(v, list)), [])
+
+    def _query_all(self, s: Session, entity: str, sql: str, page: int = 1000) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        start = 1
+        while True:
+            rows = self._query(s, f"{sql} STARTPOSITION {start} MAXRESULTS {page}")
+            out += rows
+            if len(rows) < page:
+                return out
+            start += page
+
+    def _read(self, s: Session, entity: str, entity_id: str) -> dict[str, Any]:
+        return self._send(s, "GET", f"{entity}/{entity_id}")
+
+    def _write(self, s: Session, entity: str, body: dict[str, Any], key: str | None) -> dict[str, Any]:
+        params = {"requestid": key[:50]} if key else {}
+        return self._send(s, "POST", entity, params=params, body=body)
+
+    def _send(
+        self,
+        s: Session,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        url = f"{self.api_base}/v3/company/{s.tenant_id}/{path}"
+        query = {"minorversion": MINOR_VERSION, **(params or {})}
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {s.access_token}", "Accept": "application/json"}
+            content = None
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+                content = json.dumps(body)
+            self.round_trips += 1
+            try:
+                resp = (self._http or client("quickbooks")).request(
+                    method, url, params=query, headers=headers, content=content
+                )
+            except httpx.TimeoutException as exc:
+                raise Unavailable("QuickBooks timed out (the write may or may not have been saved)") from exc
+            except httpx.HTTPError as exc:
+                raise Unavailable("QuickBooks connection failed (the write may or may not have been saved)") from exc
+            if resp.status_code == 401 and attempt == 1:
+                s.access_token = s.on_unauthorized(s.access_token)
+                continue
+            return self._parse(resp)
+        raise Unauthorized("QuickBooks refused the access token twice")  # pragma: no cover - loop always returns
+
+    @staticmethod
+    def _parse(resp: httpx.Response) -> dict[str, Any]:
+        try:
+            data = resp.json()
+        except ValueError:
+            data = {}
+        if resp.status_code == 429:
+            raise RateLimited("QuickBooks rate limit reached", retry_after=retry_after(resp, 60.0))
+        if resp.status_code >= 500:
+            raise Unavailable(f"QuickBooks answered {resp.status_code}")
+        fault = data.get("Fault") or data.get("fault")
+        if resp.status_code == 401:
+            raise Unauthorized("QuickBooks refused the access token")
+        if fault is None and resp.status_code < 400:
+            return dict(data)
+        errors = (fault or {}).get("Error") or (fault or {}).get("error") or [{}]
+        first = {k.lower(): v for k, v in errors[0].items()}
+        code = str(first.get("code", ""))
+        message = str(first.get("message", "")) or f"HTTP {resp.status_code}"
+        detail = str(first.get("detail", ""))
+        text = f"{message}: {detail}" if detail else message
+        if code == "5010":
+            raise StaleObject(text)
+        if code == "6240":
+            raise DuplicateName(text)
+        if "duplicate document number" in message.lower():
+            raise DuplicateNumber(text)
+        if code == "610":
+            raise NotFoundUpstream(text)
+        if code in ("3200", "3100", "120") or resp.status_code == 403:
+            raise Unauthorized(text)
+        if code in ("3001", "003001"):
+            raise RateLimited(text, retry_after=60.0)
+        err = Rejected(text, detail=detail)
+        err.code = "provider_rejected"
+        raise err
+
+
+__all__ = ["ProviderError", "QuickBooksAccounting"]

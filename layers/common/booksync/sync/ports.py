@@ -1,0 +1,148 @@
+"""The accounting port: what the sync engine needs from a provider. One adapter per provider implements it.
+
+The engine never branches on a provider's name: differences (idempotency keys or not, how a payment is found again,
+whether lines carry accounts) live in the adapters and in :class:`Capabilities`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from booksync.catalog.models import Customer, Item
+from booksync.invoicing.models import Invoice, Payment
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A provider object: its id, and its optimistic-lock version where the provider has one (QuickBooks SyncToken)."""
+
+    id: str
+    version: str | None = None
+    number: str | None = None
+    marker: str | None = None  # what we wrote to recognise our own object (private note / reference)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class LineRef:
+    item: Ref
+    account_id: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    description: str
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    idempotency_keys: bool  # provider replays a retried write (QuickBooks requestid, Xero Idempotency-Key)
+    idempotency_key_max: int = 50
+
+
+@dataclass
+class Session:
+    """Who we talk to and how to authenticate; ``on_unauthorized`` gets a fresh token once after a 401."""
+
+    tenant_id: str
+    access_token: str
+    on_unauthorized: Callable[[str], str] = field(repr=False, default=lambda rejected: rejected)
+
+    def __repr__(self) -> str:
+        return f"Session(tenant_id={self.tenant_id!r})"
+
+
+# ---- provider-neutral errors the adapters raise ------------------------------------------------------------------
+class ProviderError(Exception):
+    """A provider said no. ``retryable`` errors are retried with backoff; the others need a person."""
+
+    code = "provider_rejected"
+    retryable = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+        self.detail = detail
+
+
+class Unavailable(ProviderError):
+    """5xx, timeout, dropped connection: the outcome of a write is unknown."""
+
+    code = "provider_unavailable"
+    retryable = True
+
+
+class RateLimited(ProviderError):
+    code = "provider_unavailable"
+    retryable = True
+
+
+class Unauthorized(ProviderError):
+    code = "needs_reauth"
+
+
+class StaleObject(ProviderError):
+    code = "stale_object"
+
+
+class DuplicateNumber(ProviderError):
+    code = "duplicate_invoice_number"
+
+
+class DuplicateName(ProviderError):
+    code = "duplicate_name"
+
+
+class NotFoundUpstream(ProviderError):
+    code = "provider_not_found"
+
+
+class Rejected(ProviderError):
+    code = "provider_rejected"
+
+
+class AccountingProvider(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    def income_accounts(self, s: Session) -> list[Account]: ...
+
+    # customers
+    def find_customer(self, s: Session, customer: Customer) -> Ref | None: ...
+    def create_customer(self, s: Session, customer: Customer, key: str) -> Ref: ...
+    def update_customer(self, s: Session, ref: Ref, customer: Customer) -> Ref: ...
+
+    # items (each carries the income account its invoice lines post to)
+    def find_item(self, s: Session, item: Item) -> Ref | None: ...
+    def create_item(self, s: Session, item: Item, account_id: str, key: str) -> Ref: ...
+    def update_item(self, s: Session, ref: Ref, item: Item, account_id: str) -> Ref: ...
+
+    # invoices
+    def find_invoice(self, s: Session, number: str) -> Ref | None: ...
+    def get_invoice(self, s: Session, ref: Ref) -> Ref: ...
+    def create_invoice(self, s: Session, invoice: Invoice, customer: Ref, lines: list[LineRef], key: str) -> Ref: ...
+    def update_invoice(
+        self, s: Session, ref: Ref, invoice: Invoice, customer: Ref, lines: list[LineRef], key: str
+    ) -> Ref: ...
+
+    # payments
+    def find_payment(self, s: Session, payment: Payment, invoice: Ref) -> Ref | None: ...
+    def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref: ...
+
+
+def payment_marker(payment_id: str) -> str:
+    """Written into every payment we push (note / reference) so it can be found again after an unknown outcome."""
+    return f"BlueClerk payment {payment_id}"
+
+
+def invoice_marker(invoice_id: str) -> str:
+    return f"BlueClerk invoice {invoice_id}"
