@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pynamodb.attributes import (
-    MapAttribute,
     Attribute,
     BooleanAttribute,
+    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,

@@ -103,10 +103,6 @@ class IntegrationService:
 
     # Provider-backed operations. Each provider lands as an adapter (booksync.providers); until a provider's adapter
     # is registered these answer `not_connected`, as the foundation issue allows.
-    def accounts(self, company_id: str, provider: str) -> list[dict[str, str]]:
-        check_provider(provider)
-        raise _unavailable(provider)
-
     def import_customers(self, company_id: str) -> dict[str, object]:
         connected = [c for c in self.connections.for_company(company_id) if c.status.value == "connected"]
         if not connected:

@@ -9,7 +9,8 @@ from booksync.api import company_id, json_response
 from booksync.api import doc as _doc
 from booksync.integrations.models import ProviderMapping, SyncSettings
 from booksync.integrations.schemas import AccountList, AccountMappingsIn, ConnectOut, IntegrationList, SettingsIn
-from booksync.wiring import integration_service, oauth_service
+from booksync.integrations.service import check_provider
+from booksync.wiring import integration_service, oauth_service, sync_engine
 
 router = Router()
 
@@ -42,7 +43,8 @@ def update_settings(provider: str, body: SettingsIn) -> Response[str]:
 
 @router.get("/integrations/<provider>/accounts", tags=["integrations"], responses=_doc(AccountList))
 def list_accounts(provider: str) -> Response[str]:
-    return json_response({"data": integration_service().accounts(company_id(router), provider)})
+    check_provider(provider)
+    return json_response({"data": sync_engine().accounts(company_id(router), provider)})
 
 
 @router.get("/account-mappings", tags=["integrations"], responses=_doc(AccountMappingsIn))

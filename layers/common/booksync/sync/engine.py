@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from booksync.catalog.models import Customer, Item
 from booksync.config import PROVIDER_DISPLAY_NAMES
-from booksync.errors import AppError, Conflict, NotFound
+from booksync.errors import AppError, Conflict, NotFound, ServiceUnavailable
 from booksync.ids import utcnow
 from booksync.integrations.models import Connection, ConnectionStatus, ProviderMapping
 from booksync.integrations.tokens import needs_reauth_error, not_connected_error
@@ -41,7 +41,6 @@ from booksync.sync.ports import (
     Unauthorized,
     Unavailable,
     invoice_marker,
-    payment_marker,
 )
 
 T = TypeVar("T")
@@ -171,6 +170,23 @@ class SyncEngine:
             {"providerId": inv_ref.id, "customerRef": None},
             raise_retryable=True,
         )
+
+    def accounts(self, company_id: str, provider_name: str) -> list[dict[str, str]]:
+        """Income accounts of the connected provider, for Settings > Account Mapping."""
+        conn = self.connections.get(company_id, provider_name)
+        if conn.status == ConnectionStatus.DISCONNECTED:
+            raise not_connected_error(provider_name)
+        if conn.status == ConnectionStatus.NEEDS_REAUTH:
+            raise needs_reauth_error(provider_name)
+        provider = self.provider_for(provider_name)
+        try:
+            rows = self._call(lambda: provider.income_accounts(self._session(company_id, conn)))
+        except ProviderError as exc:
+            raise ServiceUnavailable(
+                f"{PROVIDER_DISPLAY_NAMES[provider_name]} did not return its accounts ({exc.message}); try again.",
+                code="provider_unavailable",
+            ) from exc
+        return [{"id": a.id, "name": a.name, "type": a.type} for a in rows]
 
     # ---- invoice ------------------------------------------------------------------------------------------------
     def _push_invoice(

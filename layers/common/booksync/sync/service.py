@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from booksync.errors import AppError, Conflict, NotFound
-from booksync.sync.engine import SyncFailed
 from booksync.integrations.models import Connection
 from booksync.invoicing.models import Invoice, Payment
 from booksync.invoicing.service import primary_connection
 from booksync.observability import logger
+from booksync.sync.engine import SyncFailed
 
 
 class InvoiceReader(Protocol):
