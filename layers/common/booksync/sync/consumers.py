@@ -62,22 +62,29 @@ def _dead_letter(record: SqsRecordModel) -> None:
     sync_service().dead_letter(company, entity_type, entity_id, body)
 
 
+def _report_all(processor: Any) -> Any:
+    """Report every failed record in batchItemFailures, even when all failed (same effect as raising, without
+    turning the invocation into an error; the records are retried and, after maxReceiveCount, dead-lettered)."""
+    processor.raise_on_entire_batch_failure = False
+    return processor
+
+
 def invoice_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     # skip_group_on_error: one invoice's failure holds back only that invoice's later messages, not other invoices
-    processor = SqsFifoPartialProcessor(model=InvoiceSyncRecord, skip_group_on_error=True)
+    processor = _report_all(SqsFifoPartialProcessor(model=InvoiceSyncRecord, skip_group_on_error=True))
     return process_partial_response(event=event, record_handler=_invoice_record, processor=processor, context=context)
 
 
 def payment_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    processor = SqsFifoPartialProcessor(model=PaymentSyncRecord, skip_group_on_error=True)
+    processor = _report_all(SqsFifoPartialProcessor(model=PaymentSyncRecord, skip_group_on_error=True))
     return process_partial_response(event=event, record_handler=_payment_record, processor=processor, context=context)
 
 
 def import_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    processor = SqsFifoPartialProcessor(model=ImportRecord, skip_group_on_error=True)
+    processor = _report_all(SqsFifoPartialProcessor(model=ImportRecord, skip_group_on_error=True))
     return process_partial_response(event=event, record_handler=_import_record, processor=processor, context=context)
 
 
 def dead_letter_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    processor = BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel)
+    processor = _report_all(BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel))
     return process_partial_response(event=event, record_handler=_dead_letter, processor=processor, context=context)
