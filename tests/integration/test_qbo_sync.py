@@ -103,3 +103,84 @@ def test_unmapped_item_is_not_pushed_and_notifies_once(world: dict[str, Any]) ->
     detail = invoke(api, http_event("api/get_invoice.json", path=f"/invoices/{inv['id']}"))
     assert detail.body["syncStatus"] == "failed" and detail.body["lastSyncError"]["code"] == "item_unmapped"
     assert detail.body["syncButton"]["label"] == "Sync to QuickBooks"
+
+
+def test_customer_and_item_edits_are_pushed_when_settings_allow(world: dict[str, Any]) -> None:
+    api = load_function("api").lambda_handler
+    sqs, queues = world["aws"]["sqs"], world["aws"]["queues"]
+    realm = connect_quickbooks("co_a")
+    map_default_income_account("co_a")
+    made = _setup_invoice(api)
+    drain(sqs, queues["invoice-sync"], "sync_invoice")  # the new customer and item are pushed on their own
+    books = tenant(world["url"], realm)
+    assert books["counts"]["Customer"] == 1
+    # When the customer's email and the item's price change in BlueClerk
+    cid, iid = made["customer"]["id"], made["item"]["id"]
+    r = invoke(
+        api,
+        http_event(
+            "api/get_invoice.json",
+            method="PATCH",
+            path=f"/customers/{cid}",
+            body={"email": "jane.doe@example.net", "phone": "(555) 555-0199"},
+        ),
+    )
+    assert r.status == 200, r.body
+    r = invoke(api, http_event("api/get_invoice.json", method="PATCH", path=f"/items/{iid}", body={"price": "189.50"}))
+    assert r.status == 200, r.body
+    drain(sqs, queues["invoice-sync"], "sync_invoice")
+    # Then QuickBooks has the new values, still one customer and one such item
+    books = tenant(world["url"], realm)
+    (customer,) = books["entities"]["Customer"]
+    assert customer["PrimaryEmailAddr"]["Address"] == "jane.doe@example.net"
+    assert customer["PrimaryPhone"]["FreeFormNumber"] == "(555) 555-0199"
+    (item,) = [i for i in books["entities"]["Item"] if i["Name"] == "Water heater flush"]
+    assert item["UnitPrice"] == 189.5
+    # And with item sync off, a later price change stays local
+    body = {"syncInvoices": True, "syncCustomers": True, "syncItems": False}
+    invoke(
+        api, http_event("api/list_integrations.json", method="PUT", path="/integrations/quickbooks/settings", body=body)
+    )
+    invoke(api, http_event("api/get_invoice.json", method="PATCH", path=f"/items/{iid}", body={"price": "200.00"}))
+    drain(sqs, queues["invoice-sync"], "sync_invoice")
+    (item,) = [i for i in tenant(world["url"], realm)["entities"]["Item"] if i["Name"] == "Water heater flush"]
+    assert item["UnitPrice"] == 189.5
+
+
+def test_an_item_without_income_account_is_skipped_with_a_clear_error(world: dict[str, Any]) -> None:
+    api = load_function("api").lambda_handler
+    sqs, queues = world["aws"]["sqs"], world["aws"]["queues"]
+    realm = connect_quickbooks("co_a")
+    invoke(api, http_event("api/create_item.json"))
+    drain(sqs, queues["invoice-sync"], "sync_invoice")
+    assert [i for i in tenant(world["url"], realm)["entities"]["Item"] if i["Name"] == "Water heater flush"] == []
+    notes = invoke(api, http_event("api/list_notifications.json")).body
+    assert notes["unreadCount"] == 1
+    assert notes["data"][0]["code"] == "item_unmapped" and "Water heater flush" in notes["data"][0]["message"]
+
+
+def test_no_token_or_code_appears_in_any_log_line(world: dict[str, Any]) -> None:
+    import io
+    import logging
+
+    from booksync import wiring
+    from booksync.observability import logger
+
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(logger.registered_formatter)
+    logger._logger.addHandler(handler)  # every structured line, exactly as CloudWatch would get it
+
+    api = load_function("api").lambda_handler
+    sync = load_function("sync_invoice").lambda_handler
+    connect_quickbooks("co_a")
+    map_default_income_account("co_a")
+    inv = _setup_invoice(api)["invoice"]
+    invoke(api, http_event("api/send_invoice.json", path=f"/invoices/{inv['id']}/send"))
+    invoke(sync, http_event("sync_invoice/http_sync.json", path=f"/invoices/{inv['id']}/sync"))
+    tokens = wiring.token_manager().current("co_a", "quickbooks")
+    logger._logger.removeHandler(handler)
+    logs = sink.getvalue()
+    assert "provider connected" in logs  # the logs were captured
+    for secret in (tokens.access_token, tokens.refresh_token, "local-quickbooks-secret"):
+        assert secret not in logs

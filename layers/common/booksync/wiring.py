@@ -17,10 +17,12 @@ def sqs_client() -> Any:
 
 @lru_cache(maxsize=1)
 def catalog_service() -> Any:
-    from booksync.adapters.dynamodb import CustomerRepository, ItemRepository
+    from booksync.adapters.dynamodb import ConnectionRepository, CustomerRepository, ItemRepository
     from booksync.catalog.service import CatalogService
 
-    return CatalogService(customers=CustomerRepository(), items=ItemRepository())
+    return CatalogService(
+        customers=CustomerRepository(), items=ItemRepository(), connections=ConnectionRepository(), queue=sync_queue()
+    )
 
 
 @lru_cache(maxsize=1)

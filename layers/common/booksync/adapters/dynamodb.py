@@ -105,6 +105,7 @@ class SyncClaimMixin:
     claim_owner = UnicodeAttribute(null=True)
     claim_until = NumberAttribute(null=True)
     claim_attempts = NumberAttribute(null=True)
+    pushed_version = NumberAttribute(null=True)  # the entity version last pushed (skip unchanged, debounce)
 
 
 class CompanyRecord(TableRecord):
@@ -157,7 +158,6 @@ class InvoiceRecord(SyncClaimMixin, TableRecord):
     total = DecimalAttribute()
     provider_ids = MapAttribute[str, str](default=dict)
     provider_sync_tokens = MapAttribute[str, str](default=dict)
-    pushed_version = NumberAttribute(null=True)  # invoice version last pushed (debounce)
     sync_status = UnicodeAttribute()
     last_sync_error = DocumentAttribute(null=True)
     last_synced_at = UTCDateTimeAttribute(null=True)
@@ -1149,12 +1149,12 @@ class SyncStateRepository:
             condition = condition & (attr.does_not_exist() | (attr == provider_id))
         else:
             actions.append(cls.provider_ids[provider].set(provider_id))
+        if pushed_version is not None:
+            actions.append(cls.pushed_version.set(pushed_version))
         if kind == "invoice":
             if sync_token is not None:
                 actions.append(InvoiceRecord.provider_sync_tokens[provider].set(sync_token))  # type: ignore[attr-defined]
             actions += [InvoiceRecord.last_synced_at.set(utcnow())]
-            if pushed_version is not None:
-                actions.append(InvoiceRecord.pushed_version.set(pushed_version))
         try:
             rec.update(actions=actions, condition=condition)
         except UpdateError as exc:
@@ -1199,6 +1199,14 @@ class SyncStateRepository:
         except UpdateError as exc:
             if not _condition_failed(exc):
                 raise
+
+    def entity_state(self, company_id: str, kind: str, entity_id: str) -> dict[str, Any]:
+        rec = _sync_record(company_id, kind, entity_id)
+        r = type(rec).get(rec.pk, rec.sk, consistent_read=True)
+        return {
+            "version": int(r.version or 0),
+            "pushed_version": int(r.pushed_version) if r.pushed_version is not None else None,
+        }
 
     def invoice_state(self, company_id: str, invoice_id: str) -> dict[str, Any]:
         r = InvoiceRecord.get(company_pk(company_id), f"INVOICE#{invoice_id}", consistent_read=True)

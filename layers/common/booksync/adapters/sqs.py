@@ -22,6 +22,11 @@ class SqsSyncQueue:
         body = {"companyId": company_id, "invoiceId": invoice_id, "paymentId": payment_id}
         self._send(self._payment_url, body, group=f"{company_id}#{invoice_id}", dedupe=f"{company_id}#{payment_id}")
 
+    def enqueue_entity(self, company_id: str, kind: str, entity_id: str, *, dedupe: str) -> None:
+        """A customer or item created/edited in BlueClerk (same FIFO queue as invoices, its own message group)."""
+        body = {"companyId": company_id, "entityType": kind, "entityId": entity_id, "requestedAt": iso(utcnow())}
+        self._send(self._invoice_url, body, group=f"{company_id}#{kind}#{entity_id}", dedupe=f"{company_id}#{dedupe}")
+
     def _send(self, url: str, body: dict[str, Any], *, group: str, dedupe: str) -> None:
         self._sqs.send_message(
             QueueUrl=url,

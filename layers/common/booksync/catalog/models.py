@@ -35,6 +35,11 @@ class Customer(ApiModel):
     provider_ids: dict[str, str] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime
+    version: int = Field(default=0, exclude=True)
+    pushed_version: int | None = Field(default=None, exclude=True)
+
+    def changed_since_push(self) -> bool:
+        return self.pushed_version is not None and self.pushed_version != self.version
 
 
 class Item(ApiModel):
@@ -46,3 +51,8 @@ class Item(ApiModel):
     provider_ids: dict[str, str] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime
+    version: int = Field(default=0, exclude=True)
+    pushed_version: int | None = Field(default=None, exclude=True)
+
+    def changed_since_push(self) -> bool:
+        return self.pushed_version is not None and self.pushed_version != self.version

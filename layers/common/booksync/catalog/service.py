@@ -8,7 +8,10 @@ from typing import Protocol
 from booksync.catalog.models import Customer, Item
 from booksync.catalog.schemas import CustomerCreate, CustomerPatch, ItemCreate, ItemPatch
 from booksync.ids import new_id, utcnow
+from booksync.integrations.models import Connection, ConnectionStatus
+from booksync.invoicing.service import primary_connection
 from booksync.money import check_amount
+from booksync.ports import SyncQueue
 
 
 class CustomerRepo(Protocol):
@@ -25,10 +28,27 @@ class ItemRepo(Protocol):
     def page(self, company_id: str, limit: int, cursor: str | None) -> tuple[list[Item], str | None]: ...
 
 
+class ConnectionLookup(Protocol):
+    def for_company(self, company_id: str) -> list[Connection]: ...
+
+
 @dataclass(frozen=True)
 class CatalogService:
     customers: CustomerRepo
     items: ItemRepo
+    connections: ConnectionLookup | None = None
+    queue: SyncQueue | None = None
+
+    def _push_later(self, company_id: str, kind: str, entity: Customer | Item) -> None:
+        """Queue a push of a new or edited customer/item when a provider is connected and its setting is on."""
+        if self.queue is None or self.connections is None:
+            return
+        conn = primary_connection(self.connections.for_company(company_id))
+        if conn is None or conn.status != ConnectionStatus.CONNECTED:
+            return
+        enabled = conn.settings.sync_customers if kind == "customer" else conn.settings.sync_items
+        if enabled:
+            self.queue.enqueue_entity(company_id, kind, entity.id, dedupe=f"{kind}#{entity.id}#{entity.version}")
 
     # customers ----------------------------------------------------------------------------------------------------
     def create_customer(self, company_id: str, cmd: CustomerCreate) -> Customer:
@@ -43,6 +63,7 @@ class CatalogService:
             **data,
         )
         self.customers.add(company_id, customer)
+        self._push_later(company_id, "customer", customer)
         return customer
 
     def get_customer(self, company_id: str, customer_id: str) -> Customer:
@@ -64,7 +85,9 @@ class CatalogService:
                 changes["classification"] = patch.classification
                 changes["classification_reason"] = "Set manually by a user (kept across imports)."
         changes["updated_at"] = utcnow()
-        return self.customers.save(company_id, current.model_copy(update=changes))
+        saved = self.customers.save(company_id, current.model_copy(update=changes))
+        self._push_later(company_id, "customer", saved)
+        return saved
 
     # items --------------------------------------------------------------------------------------------------------
     def create_item(self, company_id: str, cmd: ItemCreate) -> Item:
@@ -79,6 +102,7 @@ class CatalogService:
             updated_at=now,
         )
         self.items.add(company_id, item)
+        self._push_later(company_id, "item", item)
         return item
 
     def get_item(self, company_id: str, item_id: str) -> Item:
@@ -96,4 +120,6 @@ class CatalogService:
             else:
                 changes["price"] = check_amount(patch.price, "price", allow_zero=True)
         changes["updated_at"] = utcnow()
-        return self.items.save(company_id, current.model_copy(update=changes))
+        saved = self.items.save(company_id, current.model_copy(update=changes))
+        self._push_later(company_id, "item", saved)
+        return saved

@@ -22,8 +22,11 @@ from booksync.wiring import sync_service
 
 def _invoice_record(record: InvoiceSyncRecord) -> str:
     msg = record.body
-    logger.append_keys(invoice_id=msg.invoice_id)
     try:
+        if msg.entity_type and msg.entity_id:
+            return str(sync_service().handle_entity_message(msg.company_id, msg.entity_type, msg.entity_id))
+        assert msg.invoice_id is not None
+        logger.append_keys(invoice_id=msg.invoice_id)
         return str(sync_service().handle_invoice_message(msg.company_id, msg.invoice_id, msg.trigger))
     except NotFound:
         logger.error("sync message for an entity that does not exist; dropped", message_id=record.messageId)
@@ -55,6 +58,8 @@ def _dead_letter(record: SqsRecordModel) -> None:
         return
     if body.get("paymentId"):
         entity_type, entity_id = "payment", body["paymentId"]
+    elif body.get("entityType") and body.get("entityId"):
+        entity_type, entity_id = body["entityType"], body["entityId"]
     elif body.get("invoiceId"):
         entity_type, entity_id = "invoice", body["invoiceId"]
     else:

@@ -34,6 +34,7 @@ from booksync.sync.ports import (
     DuplicateName,
     DuplicateNumber,
     LineRef,
+    NotFoundUpstream,
     ProviderError,
     Ref,
     Session,
@@ -215,22 +216,18 @@ class SyncEngine:
             key_base = f"bc-{invoice.id}"
             if existing:
                 ref = Ref(existing, version=state["sync_tokens"].get(conn.provider))
-                try:
-                    ref = self._call(
-                        lambda: provider.update_invoice(
-                            s, ref, invoice, cust_ref, lines, f"{key_base}-v{invoice.version}"
-                        )
-                    )
-                except StaleObject:  # someone edited it in the books: re-read the SyncToken and retry once
-                    ref = self._call(lambda: provider.get_invoice(s, ref))
-                    ref = self._call(
-                        lambda: provider.update_invoice(
-                            s, ref, invoice, cust_ref, lines, f"{key_base}-v{invoice.version}r"
-                        )
-                    )
+                ref = self._with_customer_check(
+                    customer,
+                    conn.provider,
+                    lambda: self._update_invoice(provider, s, ref, invoice, cust_ref, lines, key_base),
+                )
                 action = "updated"
             else:
-                ref, action = self._create_invoice(provider, s, invoice, cust_ref, lines, attempt, key_base)
+                ref, action = self._with_customer_check(
+                    customer,
+                    conn.provider,
+                    lambda: self._create_invoice(provider, s, invoice, cust_ref, lines, attempt, key_base),
+                )
             if not self.state.link(
                 company_id,
                 "invoice",
@@ -263,6 +260,38 @@ class SyncEngine:
         except BaseException:
             self.state.release(company_id, "invoice", invoice.id, owner)
             raise
+
+    def _update_invoice(
+        self,
+        provider: AccountingProvider,
+        s: Session,
+        ref: Ref,
+        invoice: Invoice,
+        cust: Ref,
+        lines: list[LineRef],
+        key_base: str,
+    ) -> Ref:
+        try:
+            return self._call(
+                lambda: provider.update_invoice(s, ref, invoice, cust, lines, f"{key_base}-v{invoice.version}")
+            )
+        except StaleObject:  # someone edited it in the books: re-read the SyncToken and retry once
+            fresh = self._call(lambda: provider.get_invoice(s, ref))
+            return self._call(
+                lambda: provider.update_invoice(s, fresh, invoice, cust, lines, f"{key_base}-v{invoice.version}r")
+            )
+
+    def _with_customer_check(self, customer: Customer, provider_name: str, fn: Callable[[], T]) -> T:
+        """A stored customer link the books no longer accept (deleted / made inactive) is a clear, fixable error."""
+        try:
+            return fn()
+        except NotFoundUpstream as exc:
+            name = PROVIDER_DISPLAY_NAMES[provider_name]
+            raise _Rejected(
+                "customer_missing",
+                f"Customer '{customer.name}' no longer exists (or is inactive) in {name}. Reactivate it in {name}, "
+                "then click Resync.",
+            ) from exc
 
     def _create_invoice(
         self,
@@ -361,6 +390,7 @@ class SyncEngine:
             current=lambda: self.customers.get(company_id, customer.id),
             find=lambda c: provider.find_customer(s, c),
             create=lambda c, key: provider.create_customer(s, c, key),
+            update=(lambda c, ref: provider.update_customer(s, ref, c)) if conn.settings.sync_customers else None,
             provider=provider,
         )
 
@@ -375,6 +405,7 @@ class SyncEngine:
             current=lambda: self.items.get(company_id, item.id),
             find=lambda i: provider.find_item(s, i),
             create=lambda i, key: provider.create_item(s, i, account_id, key),
+            update=(lambda i, ref: provider.update_item(s, ref, i, account_id)) if conn.settings.sync_items else None,
             provider=provider,
         )
 
@@ -388,37 +419,46 @@ class SyncEngine:
         current: Callable[[], Any],
         find: Callable[[Any], Ref | None],
         create: Callable[[Any, str], Ref],
+        update: Callable[[Any, Ref], Ref] | None,
         provider: AccountingProvider,
     ) -> Ref:
-        """Linked already → its ref; else claim it, match it by name (no duplicate), else create it."""
+        """Linked → its ref (pushing later edits when the settings allow); else match it by name, else create it."""
         deadline = self.clock() + self.wait_for_other
         while True:
             entity = current()
-            if entity.provider_ids.get(provider_name):
-                return Ref(entity.provider_ids[provider_name])
+            linked = entity.provider_ids.get(provider_name)
+            if linked and not (update is not None and entity.changed_since_push()):
+                return Ref(linked)
             owner = uuid.uuid4().hex
             attempt = self._claim(company_id, kind, entity_id, owner)
             if attempt is not None:
                 break
             if self.clock() > deadline:
-                raise Unavailable(f"Another push is creating this {kind}; it will be retried.")
+                raise Unavailable(f"Another push is holding this {kind}; it will be retried.")
             self.sleep(0.1)
         try:
             entity = current()
-            if entity.provider_ids.get(provider_name):
-                self.state.release(company_id, kind, entity_id, owner)
-                return Ref(entity.provider_ids[provider_name])
-            ref = self._call(lambda: find(entity))  # match by name first: never a second customer/item
-            action = "linked"
-            if ref is None:
-                try:
-                    ref = self._create(lambda: create(entity, f"bc-{entity_id}-c"), lambda: find(entity), provider)
-                    action = "created"
-                except DuplicateName:
-                    ref = self._call(lambda: find(entity))
-                    if ref is None:
-                        raise
-            self.state.link(company_id, kind, entity_id, owner, provider_name, ref.id)
+            linked = entity.provider_ids.get(provider_name)
+            ref: Ref | None
+            if linked:
+                if update is None or not entity.changed_since_push():
+                    self.state.release(company_id, kind, entity_id, owner)
+                    return Ref(linked)
+                ref = self._call(lambda: update(entity, Ref(linked)))
+                action = "updated"
+            else:
+                ref = self._call(lambda: find(entity))  # match by name first: never a second customer/item
+                action = "linked"
+                if ref is None:
+                    try:
+                        ref = self._create(lambda: create(entity, f"bc-{entity_id}-c"), lambda: find(entity), provider)
+                        action = "created"
+                    except DuplicateName:
+                        ref = self._call(lambda: find(entity))
+                        if ref is None:
+                            raise
+            assert ref is not None
+            self.state.link(company_id, kind, entity_id, owner, provider_name, ref.id, pushed_version=entity.version)
             self.history.add(
                 company_id,
                 entity_type=kind,
@@ -432,6 +472,35 @@ class SyncEngine:
         except BaseException:
             self.state.release(company_id, kind, entity_id, owner)
             raise
+
+    def sync_entity(self, company_id: str, kind: str, entity_id: str) -> dict[str, Any]:
+        """Push a customer or an item on its own (created or edited in BlueClerk), when the settings say so."""
+        conn = self._connection(company_id)
+        enabled = conn.settings.sync_customers if kind == "customer" else conn.settings.sync_items
+        if not enabled:
+            return {"id": entity_id, "status": "skipped", "reason": f"{kind.title()} sync is off in Settings."}
+        provider = self.provider_for(conn.provider)
+        try:
+            s = self._session(company_id, conn)
+            if kind == "customer":
+                ref = self._ensure_customer(company_id, conn, provider, s, self.customers.get(company_id, entity_id))
+            else:
+                item = self.items.get(company_id, entity_id)
+                mapping: ProviderMapping = self.mappings.get(company_id, conn.provider)
+                account = mapping.items.get(item.id) or mapping.default_account_id
+                if not account:
+                    name = PROVIDER_DISPLAY_NAMES[conn.provider]
+                    raise _ItemUnmapped(
+                        f"Item '{item.name}' has no income account for {name}, so it was not sent. "
+                        "Map it in Settings > Account Mapping."
+                    )
+                ref = self._ensure_item(company_id, conn, provider, s, item, account)
+        except ProviderError as exc:
+            err = self._fail(company_id, conn.provider, kind, entity_id, exc)
+            if exc.retryable:
+                raise
+            return {"id": entity_id, "status": "failed", "error": _err(err)}
+        return {"id": entity_id, "status": "synced", "providerId": ref.id}
 
     # ---- payments -----------------------------------------------------------------------------------------------
     def _payment_outcome(

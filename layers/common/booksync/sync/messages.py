@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Field, Json
+from pydantic import BaseModel, ConfigDict, Field, Json, model_validator
 
 
 class _Msg(BaseModel):
@@ -14,10 +14,20 @@ class _Msg(BaseModel):
 
 
 class InvoiceSyncMessage(_Msg):
+    """An invoice to push, or (``entityType`` + ``entityId``) a customer/item created or edited in BlueClerk."""
+
     company_id: str = Field(alias="companyId", min_length=1)
-    invoice_id: str = Field(alias="invoiceId", min_length=1)
+    invoice_id: str | None = Field(default=None, alias="invoiceId", min_length=1)
+    entity_type: Literal["customer", "item"] | None = Field(default=None, alias="entityType")
+    entity_id: str | None = Field(default=None, alias="entityId", min_length=1)
     trigger: str = "sent"
     requested_at: datetime | None = Field(default=None, alias="requestedAt")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> InvoiceSyncMessage:
+        if not self.invoice_id and not (self.entity_type and self.entity_id):
+            raise ValueError("a message needs invoiceId, or entityType and entityId")
+        return self
 
 
 class PaymentSyncMessage(_Msg):

@@ -69,6 +69,17 @@ class SyncService:
         failed = [p for p in outcome.get("payments", []) if p.get("status") == "failed"]
         return "synced" if not failed else "synced_with_payment_failures"
 
+    def handle_entity_message(self, company_id: str, kind: str, entity_id: str) -> str:
+        if primary_connection(self.connections.for_company(company_id)) is None:
+            return "skipped"
+        try:
+            outcome = self.engine.sync_entity(company_id, kind, entity_id)
+        except AppError as exc:
+            if exc.code == "provider_unavailable":
+                raise
+            return "failed"
+        return str(outcome.get("status"))
+
     def handle_payment_message(self, company_id: str, invoice_id: str, payment_id: str) -> str:
         self.invoices.get(company_id, invoice_id)
         if primary_connection(self.connections.for_company(company_id)) is None:

@@ -323,7 +323,7 @@ class QuickBooksAccounting:
             raise DuplicateName(text)
         if "duplicate document number" in message.lower():
             raise DuplicateNumber(text)
-        if code == "610":
+        if code in ("610", "2500"):
             raise NotFoundUpstream(text)
         if code in ("3200", "3100", "120") or resp.status_code == 403:
             raise Unauthorized(text)
