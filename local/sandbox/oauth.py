@@ -188,7 +188,9 @@ class OAuthServer:
         if now >= record.expires_at:
             raise OAuthError("invalid_grant", "Authorization code has expired", tenant=record.tenant)
         if redirect_uri != record.redirect_uri:
-            raise OAuthError("invalid_grant", "redirect_uri does not match the authorization request", tenant=record.tenant)
+            raise OAuthError(
+                "invalid_grant", "redirect_uri does not match the authorization request", tenant=record.tenant
+            )
         record.used = True
         grant = Grant(
             id=secrets.token_hex(8),
@@ -312,7 +314,7 @@ class OAuthServer:
             access_token=access,
             expires_in=self.policy.access_token_ttl,
             refresh_token=grant.refresh_token,
-            refresh_expires_in=None if expiry is None else max(0, int(expiry - now)),
+            refresh_expires_in=None if expiry is None else max(0, round(expiry - now)),
             grant=grant,
             rotated=rotated,
         )

@@ -82,6 +82,11 @@ def test_seed_flow_send_pay_then_resync_ends_with_exactly_two_payments(world: di
     assert qb_invoice["Balance"] == 0
     detail = invoke(api, http_event("api/get_invoice.json", path=f"/invoices/{inv['id']}"))
     assert all(p["providerIds"].get("quickbooks") for p in detail.body["payments"])
+    # And the sync history records each push: when, what, result, provider id
+    history = detail.body["syncHistory"]
+    pushed = {(h["entityType"], h["entityId"]): h for h in history if h["result"] == "synced"}
+    assert pushed[("invoice", inv["id"])]["providerId"] == qb_invoice["Id"]
+    assert {pushed[("payment", p1["id"])]["action"], pushed[("payment", p2["id"])]["action"]} == {"created"}
 
 
 def test_unmapped_item_is_not_pushed_and_notifies_once(world: dict[str, Any]) -> None:

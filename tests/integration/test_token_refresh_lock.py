@@ -62,7 +62,7 @@ class Notes:
         self.items.append({"company_id": company_id, **kw})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def server() -> Iterator[dict[str, Any]]:
     with moto_server() as s:
         yield s

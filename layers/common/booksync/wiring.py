@@ -41,6 +41,7 @@ def invoice_service() -> Any:
         CustomerRepository,
         InvoiceRepository,
         ItemRepository,
+        SyncHistoryRepository,
     )
     from booksync.invoicing.service import InvoiceService
 
@@ -51,6 +52,7 @@ def invoice_service() -> Any:
         connections=ConnectionRepository(),
         company=CompanyRepository(),
         queue=sync_queue(),
+        history=SyncHistoryRepository(),
     )
 
 
@@ -72,7 +74,7 @@ def integration_service() -> Any:
 
 @lru_cache(maxsize=1)
 def sync_service() -> Any:
-    from booksync.adapters.dynamodb import ConnectionRepository, InvoiceRepository
+    from booksync.adapters.dynamodb import ConnectionRepository, CustomerRepository, InvoiceRepository, ItemRepository
     from booksync.sync.service import SyncService
 
     return SyncService(
@@ -80,6 +82,8 @@ def sync_service() -> Any:
         connections=ConnectionRepository(),
         notifier=notification_service(),
         engine=sync_engine(),
+        customers=CustomerRepository(),
+        items=ItemRepository(),
     )
 
 

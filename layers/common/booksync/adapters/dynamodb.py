@@ -884,19 +884,25 @@ class SyncHistoryRepository:
             at=utcnow(),
         ).save()
 
-    def list_for(self, company_id: str, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
+    def list_for(self, company_id: str, entity_type: str, entity_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest ``limit`` pushes of one entity (when, what, result, provider id), newest first."""
         rows = SyncHistoryRecord.query(
-            company_pk(company_id), SyncHistoryRecord.sk.startswith(f"SYNC#{entity_type}#{entity_id}#")
+            company_pk(company_id),
+            SyncHistoryRecord.sk.startswith(f"SYNC#{entity_type}#{entity_id}#"),
+            scan_index_forward=False,
+            limit=limit,
         )
         return [
             {
                 "id": r.id,
+                "entity_type": r.entity_type,
+                "entity_id": r.entity_id,
                 "provider": r.provider,
                 "action": r.action,
                 "result": r.result,
-                "providerId": r.provider_id,
-                "errorCode": r.error_code,
-                "at": r.at.isoformat(),
+                "provider_id": r.provider_id,
+                "error_code": r.error_code,
+                "at": r.at,
             }
             for r in rows
         ]

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import Field
 
+from booksync.invoicing.models import SyncError
 from booksync.schema_base import ApiModel
 
 
@@ -33,6 +34,7 @@ class Customer(ApiModel):
     classification_reason: str | None = None
     classification_override: str | None = None
     provider_ids: dict[str, str] = Field(default_factory=dict)
+    last_sync_error: SyncError | None = None
     created_at: datetime
     updated_at: datetime
     version: int = Field(default=0, exclude=True)
@@ -49,6 +51,7 @@ class Item(ApiModel):
     price: Decimal
     sku: str | None = None
     provider_ids: dict[str, str] = Field(default_factory=dict)
+    last_sync_error: SyncError | None = None
     created_at: datetime
     updated_at: datetime
     version: int = Field(default=0, exclude=True)

@@ -91,6 +91,18 @@ class InvoicePage(ApiModel):
     show_sync_status: bool
 
 
+class SyncHistoryEntry(ApiModel):
+    id: str
+    entity_type: str
+    entity_id: str
+    provider: str
+    action: str
+    result: str
+    provider_id: str | None = None
+    error_code: str | None = None
+    at: dt.datetime
+
+
 class InvoiceDetail(InvoiceSummary):
     lines: list[InvoiceLineOut]
     amount_paid: Decimal
@@ -99,3 +111,4 @@ class InvoiceDetail(InvoiceSummary):
     last_sync_error: dict[str, object] | None = None
     last_synced_at: dt.datetime | None = None
     payments: list[PaymentOut]
+    sync_history: list[SyncHistoryEntry] = Field(default_factory=list)

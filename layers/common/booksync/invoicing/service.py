@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from booksync.catalog.models import Customer, Item
 from booksync.config import PROVIDER_DISPLAY_NAMES, PROVIDERS
@@ -26,6 +26,7 @@ from booksync.invoicing.schemas import (
     PaymentCreate,
     PaymentOut,
     SyncButton,
+    SyncHistoryEntry,
 )
 from booksync.money import ZERO, check_amount, to_money
 from booksync.ports import SyncQueue
@@ -55,6 +56,10 @@ class ConnectionLookup(Protocol):
     def for_company(self, company_id: str) -> list[Connection]: ...
 
 
+class HistoryLookup(Protocol):
+    def list_for(self, company_id: str, entity_type: str, entity_id: str, limit: int = 20) -> list[dict[str, Any]]: ...
+
+
 class CompanyFlags(Protocol):
     def has_synced_invoice(self, company_id: str) -> bool: ...
 
@@ -78,6 +83,7 @@ class InvoiceService:
     connections: ConnectionLookup
     company: CompanyFlags
     queue: SyncQueue
+    history: HistoryLookup | None = None
 
     # create / update ----------------------------------------------------------------------------------------------
     def create(self, company_id: str, cmd: InvoiceCreate) -> InvoiceDetail:
@@ -242,7 +248,17 @@ class InvoiceService:
             last_sync_error=invoice.last_sync_error.model_dump(mode="json") if invoice.last_sync_error else None,
             last_synced_at=invoice.last_synced_at,
             payments=[self._payment_out(p) for p in payments],
+            sync_history=self._history(company_id, invoice_id, payments),
         )
+
+    def _history(self, company_id: str, invoice_id: str, payments: list[Payment]) -> list[SyncHistoryEntry]:
+        if self.history is None:
+            return []
+        rows = self.history.list_for(company_id, "invoice", invoice_id)
+        for p in payments:
+            rows += self.history.list_for(company_id, "payment", p.id, limit=5)
+        rows.sort(key=lambda r: r["at"], reverse=True)
+        return [SyncHistoryEntry.model_validate(r) for r in rows[:30]]
 
     def page(self, company_id: str, limit: int, cursor: str | None) -> InvoicePage:
         rows, nxt = self.invoices.page(company_id, limit, cursor)

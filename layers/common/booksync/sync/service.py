@@ -45,6 +45,8 @@ class SyncService:
     connections: ConnectionReader
     notifier: Notifier
     engine: Any = None  # SyncEngine
+    customers: Any = None  # CustomerRepository (last errors of dead-lettered customer pushes)
+    items: Any = None  # ItemRepository
 
     def sync_now(self, company_id: str, invoice_id: str) -> dict[str, Any]:
         """The Sync / Resync button: push now and answer the outcome (SyncFailed carries it on failure)."""
@@ -125,6 +127,10 @@ class SyncService:
             if entity_type == "payment":
                 payment = self.invoices.get_payment(company_id, message.get("invoiceId", ""), entity_id)
                 return payment.last_sync_error if payment else None
+            if entity_type == "customer" and self.customers is not None:
+                return self.customers.get(company_id, entity_id).last_sync_error
+            if entity_type == "item" and self.items is not None:
+                return self.items.get(company_id, entity_id).last_sync_error
         except NotFound:
             return None
         return None

@@ -1,0 +1,1 @@
+"""Local provider sandboxes (QuickBooks today; Xero, FreshBooks, Wave plug in through ``app.PROVIDERS``)."""
