@@ -11,7 +11,7 @@ from booksync.api import make_resolver, resolve
 from booksync.observability import logger, metrics, tracer
 from booksync.routes import catalog, integrations, invoices, notifications
 
-app = make_resolver([catalog.router, invoices.router, integrations.router, notifications.router])
+app = make_resolver([catalog.build(), invoices.build(), integrations.build(), notifications.build()])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -11,7 +11,7 @@ from booksync.api import make_resolver, resolve
 from booksync.observability import logger, metrics, tracer
 from booksync.routes import oauth
 
-app = make_resolver([oauth.router])
+app = make_resolver([oauth.build()])
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -11,7 +11,7 @@ from booksync.observability import logger, metrics, tracer
 from booksync.routes import sync
 from booksync.sync.consumers import invoice_batch
 
-app = make_resolver([sync.router])
+app = make_resolver([sync.build()])
 
 
 @logger.inject_lambda_context

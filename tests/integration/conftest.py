@@ -20,6 +20,9 @@ def aws() -> Iterator[dict[str, Any]]:
         from booksync import wiring
         from booksync.adapters.dynamodb import TableRecord
 
+        from tests.moto_server import reset_pynamodb_connections
+
+        reset_pynamodb_connections()  # a previous test may have pointed cached clients at a moto server
         wiring.reset()
         TableRecord.Meta.table_name = os.environ["TABLE_NAME"]
         TableRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)

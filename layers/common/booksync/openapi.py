@@ -14,7 +14,7 @@ def openapi_json() -> str:
     from booksync.routes import catalog, integrations, invoices, notifications, oauth, sync
 
     app = make_resolver(
-        [catalog.router, invoices.router, integrations.router, notifications.router, sync.router, oauth.router]
+        [catalog.build(), invoices.build(), integrations.build(), notifications.build(), sync.build(), oauth.build()]
     )
     return app.get_openapi_json_schema(
         title=TITLE,

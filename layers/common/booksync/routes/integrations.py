@@ -12,46 +12,44 @@ from booksync.integrations.schemas import AccountList, AccountMappingsIn, Connec
 from booksync.integrations.service import check_provider
 from booksync.wiring import integration_service, oauth_service, sync_engine
 
-router = Router()
-
 
 def _mappings_out(m: dict[str, ProviderMapping]) -> dict[str, object]:
     return {p: v.model_dump(mode="json", by_alias=True) for p, v in m.items()}
 
 
-@router.get("/integrations", tags=["integrations"], responses=_doc(IntegrationList))
-def list_integrations() -> Response[str]:
-    return json_response(integration_service().overview(company_id(router)))
+def build() -> Router:
+    """A fresh router: powertools binds a router to the last resolver that includes it."""
+    router = Router()
 
+    @router.get("/integrations", tags=["integrations"], responses=_doc(IntegrationList))
+    def list_integrations() -> Response[str]:
+        return json_response(integration_service().overview(company_id(router)))
 
-@router.post("/integrations/<provider>/connect", tags=["integrations"], responses=_doc(ConnectOut))
-def connect(provider: str) -> Response[str]:
-    url = oauth_service().start(company_id(router), provider)
-    return json_response(ConnectOut(authorize_url=url))
+    @router.post("/integrations/<provider>/connect", tags=["integrations"], responses=_doc(ConnectOut))
+    def connect(provider: str) -> Response[str]:
+        url = oauth_service().start(company_id(router), provider)
+        return json_response(ConnectOut(authorize_url=url))
 
+    @router.delete("/integrations/<provider>", tags=["integrations"], responses={204: {"description": "Disconnected"}})
+    def disconnect(provider: str) -> Response[str]:
+        oauth_service().disconnect(company_id(router), provider)
+        return Response(status_code=204, body="")
 
-@router.delete("/integrations/<provider>", tags=["integrations"], responses={204: {"description": "Disconnected"}})
-def disconnect(provider: str) -> Response[str]:
-    oauth_service().disconnect(company_id(router), provider)
-    return Response(status_code=204, body="")
+    @router.put("/integrations/<provider>/settings", tags=["integrations"], responses=_doc(SyncSettings))
+    def update_settings(provider: str, body: SettingsIn) -> Response[str]:
+        return json_response(integration_service().update_settings(company_id(router), provider, body))
 
+    @router.get("/integrations/<provider>/accounts", tags=["integrations"], responses=_doc(AccountList))
+    def list_accounts(provider: str) -> Response[str]:
+        check_provider(provider)
+        return json_response({"data": sync_engine().accounts(company_id(router), provider)})
 
-@router.put("/integrations/<provider>/settings", tags=["integrations"], responses=_doc(SyncSettings))
-def update_settings(provider: str, body: SettingsIn) -> Response[str]:
-    return json_response(integration_service().update_settings(company_id(router), provider, body))
+    @router.get("/account-mappings", tags=["integrations"], responses=_doc(AccountMappingsIn))
+    def get_mappings() -> Response[str]:
+        return json_response(_mappings_out(integration_service().get_mappings(company_id(router))))
 
+    @router.put("/account-mappings", tags=["integrations"], responses=_doc(AccountMappingsIn))
+    def put_mappings(body: AccountMappingsIn) -> Response[str]:
+        return json_response(_mappings_out(integration_service().put_mappings(company_id(router), body)))
 
-@router.get("/integrations/<provider>/accounts", tags=["integrations"], responses=_doc(AccountList))
-def list_accounts(provider: str) -> Response[str]:
-    check_provider(provider)
-    return json_response({"data": sync_engine().accounts(company_id(router), provider)})
-
-
-@router.get("/account-mappings", tags=["integrations"], responses=_doc(AccountMappingsIn))
-def get_mappings() -> Response[str]:
-    return json_response(_mappings_out(integration_service().get_mappings(company_id(router))))
-
-
-@router.put("/account-mappings", tags=["integrations"], responses=_doc(AccountMappingsIn))
-def put_mappings(body: AccountMappingsIn) -> Response[str]:
-    return json_response(_mappings_out(integration_service().put_mappings(company_id(router), body)))
+    return router

@@ -14,16 +14,19 @@ from booksync.notifications.models import Notification
 from booksync.notifications.service import NotificationPage
 from booksync.wiring import notification_service
 
-router = Router()
 
+def build() -> Router:
+    """A fresh router: powertools binds a router to the last resolver that includes it."""
+    router = Router()
 
-@router.get("/notifications", tags=["notifications"], responses=_doc(NotificationPage))
-def list_notifications(
-    limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: Annotated[str | None, Query(max_length=2048)] = None
-) -> Response[str]:
-    return json_response(notification_service().page(company_id(router), limit, cursor))
+    @router.get("/notifications", tags=["notifications"], responses=_doc(NotificationPage))
+    def list_notifications(
+        limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: Annotated[str | None, Query(max_length=2048)] = None
+    ) -> Response[str]:
+        return json_response(notification_service().page(company_id(router), limit, cursor))
 
+    @router.post("/notifications/<notification_id>/read", tags=["notifications"], responses=_doc(Notification))
+    def read_notification(notification_id: str) -> Response[str]:
+        return json_response(notification_service().mark_read(company_id(router), notification_id))
 
-@router.post("/notifications/<notification_id>/read", tags=["notifications"], responses=_doc(Notification))
-def read_notification(notification_id: str) -> Response[str]:
-    return json_response(notification_service().mark_read(company_id(router), notification_id))
+    return router

@@ -7,15 +7,19 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from booksync.wiring import oauth_service
 
-router = Router()
 
+def build() -> Router:
+    """A fresh router: powertools binds a router to the last resolver that includes it."""
+    router = Router()
 
-@router.get(
-    "/integrations/<provider>/callback",
-    tags=["integrations"],
-    responses={302: {"description": "Redirect to the frontend's integrations page"}},
-)
-def oauth_callback(provider: str) -> Response[str]:
-    params = dict(router.current_event.query_string_parameters or {})
-    location = oauth_service().complete(provider, params)
-    return Response(status_code=302, headers={"Location": location}, body="")
+    @router.get(
+        "/integrations/<provider>/callback",
+        tags=["integrations"],
+        responses={302: {"description": "Redirect to the frontend's integrations page"}},
+    )
+    def oauth_callback(provider: str) -> Response[str]:
+        params = dict(router.current_event.query_string_parameters or {})
+        location = oauth_service().complete(provider, params)
+        return Response(status_code=302, headers={"Location": location}, body="")
+
+    return router
