@@ -10,7 +10,7 @@ from booksync.observability import logger, metrics, tracer
 from booksync.sync.consumers import dead_letter_batch
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
