@@ -19,7 +19,6 @@ def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
         from booksync import wiring
         from booksync.adapters.dynamodb import TableRecord
-
         from tests.moto_server import reset_pynamodb_connections
 
         reset_pynamodb_connections()  # a previous test may have pointed cached clients at a moto server

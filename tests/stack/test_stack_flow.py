@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from decimal import Decimal
-from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -17,8 +16,9 @@ pytestmark = pytest.mark.stack
 
 
 def _client(stack: LocalStack, company: str) -> httpx.Client:
-    return httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.token(company_id=company)}"},
-                        timeout=30)
+    return httpx.Client(
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.token(company_id=company)}"}, timeout=30
+    )
 
 
 def _connect(stack: LocalStack, api: httpx.Client) -> str:
@@ -40,8 +40,14 @@ def test_readme_flow_over_http(stack: LocalStack) -> None:
     assert api.put("/account-mappings", json={"quickbooks": {"defaultAccountId": accounts[0]["id"]}}).status_code == 200
     customer = api.post("/customers", json={"name": "Jane Doe", "email": "jane@example.com"}).json()
     item = api.post("/items", json={"name": "Water heater flush", "price": "175.00"}).json()
-    invoice = api.post("/invoices", json={"number": "INV-1001", "customerId": customer["id"],
-                                          "lines": [{"itemId": item["id"], "quantity": "2", "unitPrice": "175.00"}]})
+    invoice = api.post(
+        "/invoices",
+        json={
+            "number": "INV-1001",
+            "customerId": customer["id"],
+            "lines": [{"itemId": item["id"], "quantity": "2", "unitPrice": "175.00"}],
+        },
+    )
     assert invoice.status_code == 201, invoice.text
     inv = invoice.json()
     assert api.post(f"/invoices/{inv['id']}/send").json()["status"] == "SENT"
