@@ -45,7 +45,7 @@ weekly-sync: setup  ## fire the weekly schedule now against the running local st
 redrive-dlq: setup  ## move every DLQ's messages back to their source queue (local stack)
 	$(BIN)/python -m local.stack redrive-dlq
 
-test: setup  ## unit + integration + local-stack tests (what CI runs)
+test: setup setup-sam  ## unit + integration + local-stack tests (what CI runs)
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -m "not soak" tests
 
 test-unit: setup

@@ -128,7 +128,9 @@ def test_fifty_callers_at_expiry_refresh_exactly_once_per_round(server: dict[str
         # When 50 threads need a token at once
         got, errors = _storm(manager, "co_storm", 50)
         # Then the provider saw exactly one refresh this round, nobody failed, everybody got the new token
-        assert errors == []
+        state = TokenRepository().read("co_storm", "quickbooks")
+        why = f"round {n}: refreshes={oauth.refreshes} invalid_grants={oauth.invalid_grants} stored={state!r}"
+        assert errors == [], f"{why}; first error: {errors[0]!r}"
         assert oauth.refreshes == n
         assert oauth.invalid_grants == 0
         assert set(got) == {f"at-{n}"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class SyncQueue(Protocol):
@@ -11,3 +11,18 @@ class SyncQueue(Protocol):
     def enqueue_payment(self, company_id: str, invoice_id: str, payment_id: str) -> None: ...
 
     def enqueue_entity(self, company_id: str, kind: str, entity_id: str, *, dedupe: str) -> None: ...
+
+
+class Notifier(Protocol):
+    """Raises a (de-duplicated) notification a person must act on."""
+
+    def notify(
+        self,
+        company_id: str,
+        *,
+        code: str,
+        message: str,
+        provider: str | None = None,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+    ) -> Any: ...

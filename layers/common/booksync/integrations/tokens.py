@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from booksync.config import PROVIDER_DISPLAY_NAMES
 from booksync.errors import AppError, Conflict, ServiceUnavailable
 from booksync.observability import logger
+from booksync.ports import Notifier
 from booksync.providers.base import InvalidGrant, OAuthClient, ProviderUnavailable, TokenSet
 
 
@@ -49,19 +50,6 @@ class TokenStore(Protocol):
 class Cipher(Protocol):
     def encrypt(self, company_id: str, provider: str, tokens: TokenSet) -> str: ...
     def decrypt(self, company_id: str, provider: str, ciphertext: str) -> TokenSet: ...
-
-
-class Notifier(Protocol):
-    def notify(
-        self,
-        company_id: str,
-        *,
-        code: str,
-        message: str,
-        provider: str | None = None,
-        entity_type: str | None = None,
-        entity_id: str | None = None,
-    ) -> Any: ...
 
 
 def needs_reauth_error(provider: str) -> NeedsReauth:

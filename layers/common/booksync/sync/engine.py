@@ -635,13 +635,7 @@ class SyncEngine:
             try:
                 return fn()
             except ProviderError as exc:
-                if not exc.retryable or attempt >= self.max_attempts:
-                    raise
-                wait = exc.retry_after if exc.retry_after is not None else min(self.backoff_cap, 0.2 * 2**attempt)
-                if wait > self.backoff_cap * 4:
-                    raise  # e.g. a day limit: defer to the queue instead of holding a Lambda
-                logger.info("provider call retried", error=exc.code, wait=round(wait, 2), attempt=attempt)
-                self.sleep(wait)
+                self._backoff(exc, attempt)
 
     def _create(self, create: Callable[[], Ref], find: Callable[[], Ref | None], provider: AccountingProvider) -> Ref:
         """Create once: retries replay the same idempotency key; without keys, look before creating again."""
@@ -651,16 +645,22 @@ class SyncEngine:
             try:
                 return create()
             except ProviderError as exc:
-                if not exc.retryable or attempt >= self.max_attempts:
-                    raise
-                wait = exc.retry_after if exc.retry_after is not None else min(self.backoff_cap, 0.2 * 2**attempt)
-                if wait > self.backoff_cap * 4:
-                    raise
-                self.sleep(wait)
+                self._backoff(exc, attempt)
                 if isinstance(exc, Unavailable) and not provider.capabilities.idempotency_keys:
                     found = self._call(find)  # the write may have landed before the connection dropped
                     if found is not None:
                         return found
+
+    def _backoff(self, exc: ProviderError, attempt: int) -> None:
+        """Sleep before the next attempt, or re-raise: not retryable, out of attempts, or a wait (e.g. a day limit)
+        too long to hold a Lambda for — then the queue defers it instead."""
+        if not exc.retryable or attempt >= self.max_attempts:
+            raise exc
+        wait = exc.retry_after if exc.retry_after is not None else min(self.backoff_cap, 0.2 * 2**attempt)
+        if wait > self.backoff_cap * 4:
+            raise exc
+        logger.info("provider call retried", error=exc.code, wait=round(wait, 2), attempt=attempt)
+        self.sleep(wait)
 
     def _fail(
         self,

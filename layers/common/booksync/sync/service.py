@@ -14,6 +14,7 @@ from booksync.integrations.models import Connection
 from booksync.invoicing.models import Invoice, Payment
 from booksync.invoicing.service import primary_connection
 from booksync.observability import logger
+from booksync.ports import Notifier
 from booksync.sync.engine import SyncFailed
 
 
@@ -24,19 +25,6 @@ class InvoiceReader(Protocol):
 
 class ConnectionReader(Protocol):
     def for_company(self, company_id: str) -> list[Connection]: ...
-
-
-class Notifier(Protocol):
-    def notify(
-        self,
-        company_id: str,
-        *,
-        code: str,
-        message: str,
-        provider: str | None = None,
-        entity_type: str | None = None,
-        entity_id: str | None = None,
-    ) -> Any: ...
 
 
 @dataclass(frozen=True)
