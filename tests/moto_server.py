@@ -73,4 +73,5 @@ def moto_server() -> Iterator[dict[str, Any]]:
                 os.environ[k] = v
         reset_pynamodb_connections()
         wiring.reset()
+        httpx.post(f"{url}/moto-api/reset")  # leave the process-wide backends clean for the next test
         server.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from booksync.observability import logger, metrics, tracer
@@ -16,5 +15,5 @@ from booksync.wiring import weekly_fan_out
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    parse(event=event, model=ScheduleEvent)
+    ScheduleEvent.model_validate(event)
     return weekly_fan_out().run()

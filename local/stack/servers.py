@@ -27,18 +27,31 @@ class MotoServer:
     def start(self) -> str:
         self._server.start()
         self.host, self.port = self._server.get_host_and_port()
+        self._reset()  # moto's backends are process-wide: a new stack starts from nothing
         return self.url
+
+    def _reset(self) -> None:
+        import urllib.request
+
+        req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(req, timeout=10):
+            pass
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def stop(self) -> None:
-        self._server.stop()
+        try:
+            self._reset()
+        finally:
+            self._server.stop()
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets whose proto is TCP; without it every keep-alive
+    # response waits ~40 ms (Nagle + delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)

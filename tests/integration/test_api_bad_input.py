@@ -174,11 +174,10 @@ def test_wave_item_sync_is_refused(api: Any) -> None:
     assert wave["settings"]["syncItems"] is False and wave["status"] == "disconnected"
 
 
-def test_integration_routes_exist_and_answer_not_connected(api: Any, sync_fn: Any) -> None:
-    connect = invoke(api, http_event("api/list_integrations.json", method="POST", path="/integrations/xero/connect"))
-    assert connect.status == 409 and _err(connect)["code"] == "not_connected"
+def test_sync_without_a_connection_is_not_connected_and_unknown_provider_is_404(api: Any, sync_fn: Any) -> None:
     inv = _setup_invoice(api)["invoice"]
     sync = invoke(sync_fn, http_event("sync_invoice/http_sync.json", path=f"/invoices/{inv['id']}/sync"))
     assert sync.status == 409 and _err(sync)["code"] == "not_connected"
+    assert "Settings > Integrations" in _err(sync)["message"]
     unknown = invoke(api, http_event("api/list_integrations.json", method="POST", path="/integrations/sage/connect"))
     assert unknown.status == 404 and _err(unknown)["code"] == "unknown_provider"

@@ -7,10 +7,10 @@ misconfigured deploy fails the first invoke with a clear ``ValidationError``.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROVIDERS: tuple[str, ...] = ("quickbooks", "xero", "freshbooks", "wave")
 PROVIDER_DISPLAY_NAMES: dict[str, str] = {
@@ -42,29 +42,47 @@ PROVIDER_URL_DEFAULTS: dict[str, str] = {
 }
 
 
-class Settings(BaseSettings):
-    """Environment of every function. Names are UPPER_SNAKE with a kind suffix (STYLE.md section 4)."""
+@dataclass(frozen=True)
+class Settings:
+    """Environment of every function. Names are UPPER_SNAKE with a kind suffix (STYLE.md section 4).
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    A plain dataclass rather than pydantic-settings: the same fail-fast parse for a fraction of the cold start
+    (docs/PERFORMANCE.md). A malformed number raises ``ValueError`` naming the variable on the first invoke.
+    """
 
-    table_name: str = Field(default="blueclerk-sync", alias="TABLE_NAME")
-    invoice_sync_queue_url: str = Field(default="", alias="INVOICE_SYNC_QUEUE_URL")
-    payment_sync_queue_url: str = Field(default="", alias="PAYMENT_SYNC_QUEUE_URL")
-    import_queue_url: str = Field(default="", alias="IMPORT_QUEUE_URL")
-    token_kms_key_id: str = Field(default="", alias="TOKEN_KMS_KEY_ID")
-    frontend_url: str = Field(default="http://127.0.0.1:5173", alias="FRONTEND_URL")
+    table_name: str = "blueclerk-sync"
+    invoice_sync_queue_url: str = ""
+    payment_sync_queue_url: str = ""
+    import_queue_url: str = ""
+    token_kms_key_id: str = ""
+    frontend_url: str = "http://127.0.0.1:5173"
     # Public base URL of the HTTP API; the OAuth redirect URI is {api_base_url}/integrations/{provider}/callback
-    api_base_url: str = Field(default="http://127.0.0.1:3000", alias="API_BASE_URL")
-    oauth_state_ttl_seconds: int = Field(default=600, alias="OAUTH_STATE_TTL_SECONDS")
-    token_refresh_skew_seconds: int = Field(default=300, alias="TOKEN_REFRESH_SKEW_SECONDS")
-    token_lease_seconds: int = Field(default=30, alias="TOKEN_LEASE_SECONDS")
-    provider_timeout_seconds: float = Field(default=10.0, alias="PROVIDER_TIMEOUT_SECONDS")
-    max_body_bytes: int = Field(default=262_144, alias="MAX_BODY_BYTES")
+    api_base_url: str = "http://127.0.0.1:3000"
+    oauth_state_ttl_seconds: int = 600
+    token_refresh_skew_seconds: int = 300
+    token_lease_seconds: int = 30
+    provider_timeout_seconds: float = 10.0
+    max_body_bytes: int = 262_144
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            kind: type = type(f.default)
+            try:
+                values[f.name] = kind(raw) if kind in (int, float) else raw
+            except ValueError as exc:
+                raise ValueError(f"{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+        return cls(**values)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_env()
 
 
 def provider_url(name: str) -> str:

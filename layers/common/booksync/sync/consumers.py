@@ -12,16 +12,16 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from booksync.errors import NotFound
 from booksync.observability import logger
-from booksync.sync.messages import ImportRecord, InvoiceSyncRecord, PaymentSyncRecord
+from booksync.sync.messages import ImportMessage, InvoiceSyncMessage, PaymentSyncMessage
 from booksync.wiring import sync_service
 
 
-def _invoice_record(record: InvoiceSyncRecord) -> str:
-    msg = record.body
+def _invoice_record(record: SQSRecord) -> str:
+    msg = InvoiceSyncMessage.model_validate_json(record.body)
     try:
         if msg.entity_type and msg.entity_id:
             return str(sync_service().handle_entity_message(msg.company_id, msg.entity_type, msg.entity_id))
@@ -29,32 +29,32 @@ def _invoice_record(record: InvoiceSyncRecord) -> str:
         logger.append_keys(invoice_id=msg.invoice_id)
         return str(sync_service().handle_invoice_message(msg.company_id, msg.invoice_id, msg.trigger))
     except NotFound:
-        logger.error("sync message for an entity that does not exist; dropped", message_id=record.messageId)
+        logger.error("sync message for an entity that does not exist; dropped", message_id=record.message_id)
         return "gone"
 
 
-def _payment_record(record: PaymentSyncRecord) -> str:
-    msg = record.body
+def _payment_record(record: SQSRecord) -> str:
+    msg = PaymentSyncMessage.model_validate_json(record.body)
     logger.append_keys(invoice_id=msg.invoice_id, payment_id=msg.payment_id)
     try:
         return str(sync_service().handle_payment_message(msg.company_id, msg.invoice_id, msg.payment_id))
     except NotFound:
-        logger.error("sync message for an entity that does not exist; dropped", message_id=record.messageId)
+        logger.error("sync message for an entity that does not exist; dropped", message_id=record.message_id)
         return "gone"
 
 
-def _import_record(record: ImportRecord) -> str:
-    msg = record.body
+def _import_record(record: SQSRecord) -> str:
+    msg = ImportMessage.model_validate_json(record.body)
     logger.info("import job received", provider=msg.provider, run_id=msg.run_id)
     return str(sync_service().handle_import_message(msg.company_id, msg.provider, msg.run_id))
 
 
-def _dead_letter(record: SqsRecordModel) -> None:
+def _dead_letter(record: SQSRecord) -> None:
     """Turn a message that exhausted its retries into one (de-duplicated) notification."""
-    body = json.loads(record.body) if isinstance(record.body, str) else {}
+    body = json.loads(record.body)
     company = body.get("companyId")
     if not company:
-        logger.error("dead letter without company", message_id=record.messageId)
+        logger.error("dead letter without company", message_id=record.message_id)
         return
     if body.get("paymentId"):
         entity_type, entity_id = "payment", body["paymentId"]
@@ -76,20 +76,20 @@ def _report_all(processor: Any) -> Any:
 
 def invoice_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     # skip_group_on_error: one invoice's failure holds back only that invoice's later messages, not other invoices
-    processor = _report_all(SqsFifoPartialProcessor(model=InvoiceSyncRecord, skip_group_on_error=True))
+    processor = _report_all(SqsFifoPartialProcessor(skip_group_on_error=True))
     return process_partial_response(event=event, record_handler=_invoice_record, processor=processor, context=context)
 
 
 def payment_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    processor = _report_all(SqsFifoPartialProcessor(model=PaymentSyncRecord, skip_group_on_error=True))
+    processor = _report_all(SqsFifoPartialProcessor(skip_group_on_error=True))
     return process_partial_response(event=event, record_handler=_payment_record, processor=processor, context=context)
 
 
 def import_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    processor = _report_all(SqsFifoPartialProcessor(model=ImportRecord, skip_group_on_error=True))
+    processor = _report_all(SqsFifoPartialProcessor(skip_group_on_error=True))
     return process_partial_response(event=event, record_handler=_import_record, processor=processor, context=context)
 
 
 def dead_letter_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    processor = _report_all(BatchProcessor(event_type=EventType.SQS, model=SqsRecordModel))
+    processor = _report_all(BatchProcessor(event_type=EventType.SQS))
     return process_partial_response(event=event, record_handler=_dead_letter, processor=processor, context=context)

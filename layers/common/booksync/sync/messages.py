@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Field, Json, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Msg(BaseModel):
@@ -46,15 +45,3 @@ class ImportMessage(_Msg):
 class ScheduleEvent(_Msg):
     source: str = "blueclerk.scheduler"
     job: Literal["weekly_sync"] = "weekly_sync"
-
-
-class InvoiceSyncRecord(SqsRecordModel):
-    body: Json[InvoiceSyncMessage]  # type: ignore[assignment]
-
-
-class PaymentSyncRecord(SqsRecordModel):
-    body: Json[PaymentSyncMessage]  # type: ignore[assignment]
-
-
-class ImportRecord(SqsRecordModel):
-    body: Json[ImportMessage]  # type: ignore[assignment]
