@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
-
 PROVIDERS: tuple[str, ...] = ("quickbooks", "xero", "freshbooks", "wave")
 PROVIDER_DISPLAY_NAMES: dict[str, str] = {
     "quickbooks": "QuickBooks",
