@@ -97,3 +97,6 @@ pr: format lint lint-cfn test
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+bench: setup  ## benchmarks: one table of ratios, also written to docs/PERFORMANCE.md
+	$(BIN)/python -m bench.run

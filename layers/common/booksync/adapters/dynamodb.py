@@ -29,6 +29,7 @@ from pynamodb.attributes import (
 from pynamodb.constants import NUMBER, STRING
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.connection import TableConnection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -97,6 +98,14 @@ class TableRecord(Model):
     gsi1sk = UnicodeAttribute(null=True)
     ttl = TTLAttribute(null=True)
     gsi1 = ConnectedIndex()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        """Every record type shares the table's one connection (one botocore client per process, not one per
+        record class: each client costs cold-start time and its own connection pool)."""
+        if cls is not TableRecord:
+            return TableRecord._get_connection()
+        return super()._get_connection()
 
 
 class SyncClaimMixin:

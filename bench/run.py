@@ -1,0 +1,194 @@
+"""`make bench`: cost measured in the same run, printed as one table of ratios and written to docs/PERFORMANCE.md.
+
+Cost is counted where the physical limit is: provider calls and round trips (the providers' quotas), DynamoDB
+requests, and Lambda cold init (a fresh interpreter importing the handler) against `import boto3` alone.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONS = [
+    "api",
+    "sync_invoice",
+    "sync_payments",
+    "oauth_callback",
+    "weekly_sync",
+    "import_changes",
+    "notify_failures",
+]
+Row = tuple[str, str, str, str, str]  # (what, measured, reference, ratio, target)
+
+
+def _import_seconds(statement: str, runs: int) -> float:
+    env = dict(
+        os.environ,
+        PYTHONPATH=f"{ROOT}:{ROOT / 'layers/common'}",
+        TABLE_NAME="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        PYTHONDONTWRITEBYTECODE="0",
+    )
+    code = f"import time; t=time.perf_counter(); {statement}; print(time.perf_counter()-t)"
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def cold_init(runs: int = 9) -> list[Row]:
+    _import_seconds("import boto3", 2)  # warm the file cache and bytecode
+    boto = _import_seconds("import boto3", runs)
+    rows: list[Row] = []
+    for fn in FUNCTIONS:
+        _import_seconds(f"import functions.{fn}.app", 1)
+        t = _import_seconds(f"import functions.{fn}.app", runs)
+        rows.append(
+            (
+                f"cold init: {fn}",
+                f"{t * 1000:.0f} ms",
+                f"import boto3 {boto * 1000:.0f} ms",
+                f"{t / boto:.2f}x",
+                "<= 1.3x",
+            )
+        )
+    return rows
+
+
+class DynamoCounter:
+    """Counts DynamoDB requests (and consumed capacity where the stand-in reports it) via botocore events."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+
+    def hook(self, **kwargs: Any) -> None:
+        model = kwargs.get("model")
+        name = getattr(model, "name", "?")
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def total(self) -> int:
+        return sum(self.calls.values())
+
+
+def qbo_resync_and_dynamo() -> list[Row]:
+    import httpx
+
+    import tests.conftest  # noqa: F401  (the test environment: dummy AWS credentials, names)
+    from tests.helpers import http_event, invoke
+    from tests.integration.conftest import load_function
+    from tests.integration.qbo_helpers import connect_quickbooks, drain, map_default_income_account, qbo_world
+    from tests.integration.test_api_flow import _setup_invoice
+
+    rows: list[Row] = []
+    with qbo_world() as world:
+        api = load_function("api").lambda_handler
+        sync = load_function("sync_invoice").lambda_handler
+        connect_quickbooks("co_bench")
+        map_default_income_account("co_bench")
+        sqs, queues = world["aws"]["sqs"], world["aws"]["queues"]
+        made = _setup_invoice(api, company="co_bench")
+        drain(sqs, queues["invoice-sync"], "sync_invoice")  # customer + item pushed on their own
+        inv = made["invoice"]
+
+        # DynamoDB requests for one invoice: send (API) + the queued push (consumer)
+        counter = _count_dynamo()
+        invoke(api, http_event("api/send_invoice.json", path=f"/invoices/{inv['id']}/send", company="co_bench"))
+        drain(sqs, queues["invoice-sync"], "sync_invoice")
+        n = counter.total()
+        _stop_counting(counter)
+        rows.append(
+            (
+                "DynamoDB requests per synced invoice (send + push)",
+                str(n),
+                f"{', '.join(f'{k} {v}' for k, v in sorted(counter.calls.items()))}",
+                "-",
+                "report",
+            )
+        )
+
+        for amount in ("10.00", "20.00", "30.00"):
+            r = invoke(
+                api,
+                http_event(
+                    "api/record_payment.json",
+                    path=f"/invoices/{inv['id']}/payments",
+                    body={"amount": amount, "method": "check"},
+                    company="co_bench",
+                ),
+            )
+            assert r.status == 201, r.body
+        since = httpx.get(f"{world['url']}/_sandbox/requests", params={"provider": "quickbooks"}).json()["last_seq"]
+        started = time.perf_counter()
+        out = invoke(
+            sync, http_event("sync_invoice/http_sync.json", path=f"/invoices/{inv['id']}/sync", company="co_bench")
+        )
+        elapsed = time.perf_counter() - started
+        assert out.status == 200 and [p["status"] for p in out.body["payments"]] == ["synced"] * 3, out.body
+        log = httpx.get(f"{world['url']}/_sandbox/requests", params={"provider": "quickbooks", "since": since}).json()
+        trips = len([e for e in log["requests"] if "/v3/company/" in e["path"]])
+        rows.append(
+            (
+                "QuickBooks round trips: Resync with 3 new payments",
+                str(trips),
+                "target 2",
+                f"{trips / 2:.2f}x",
+                "<= 2 trips",
+            )
+        )
+        rows.append(("  wall time of that Resync (local sandbox)", f"{elapsed * 1000:.0f} ms", "-", "-", "report"))
+    return rows
+
+
+def _count_dynamo() -> DynamoCounter:
+    from booksync.adapters.dynamodb import TableRecord
+
+    counter = DynamoCounter()
+    client = TableRecord._get_connection().connection.client
+    client.meta.events.register("before-call.dynamodb", counter.hook)
+    counter._client = client  # type: ignore[attr-defined]
+    return counter
+
+
+def _stop_counting(counter: DynamoCounter) -> None:
+    counter._client.meta.events.unregister("before-call.dynamodb", counter.hook)  # type: ignore[attr-defined]
+
+
+def render(rows: list[Row]) -> str:
+    head = ("what", "measured", "reference", "ratio", "target")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(5)]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |"  # noqa: E731
+    return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+
+def main() -> None:
+    sections: list[tuple[str, Callable[[], list[Row]]]] = [
+        ("cold init", cold_init),
+        ("QuickBooks Resync and DynamoDB", qbo_resync_and_dynamo),
+    ]
+    rows: list[Row] = []
+    for name, fn in sections:
+        print(f"measuring {name} ...", file=sys.stderr)
+        rows += fn()
+    table = render(rows)
+    machine = f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
+    print(table)
+    doc = ROOT / "docs" / "PERFORMANCE.md"
+    doc.write_text(
+        "# Performance\n\nWritten by `make bench` (bench/run.py) from the measurements of its last run; do not edit "
+        f"by hand.\n\nMachine: {machine}\nRun: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n{table}\n\n"
+        "Cold init is the median of 9 fresh interpreters importing the handler module (what Lambda's init phase "
+        "runs), against the median of `import boto3` alone on the same machine in the same run.\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
