@@ -354,8 +354,8 @@ class CustomerRepository:
         rec = self._record(company_id, customer)
         rec.save(condition=CustomerRecord.pk.does_not_exist())
 
-    def get(self, company_id: str, customer_id: str) -> Customer:
-        return self._domain(self._get(company_id, customer_id))
+    def get(self, company_id: str, customer_id: str, consistent: bool = False) -> Customer:
+        return self._domain(self._get(company_id, customer_id, consistent))
 
     def save(self, company_id: str, customer: Customer) -> Customer:
         """Write the user-editable fields if nobody changed them since they were read (never the sync state)."""
@@ -390,9 +390,9 @@ class CustomerRepository:
         for r in CustomerRecord.query(company_pk(company_id), CustomerRecord.sk.startswith("CUSTOMER#")):
             yield self._domain(r)
 
-    def _get(self, company_id: str, customer_id: str) -> CustomerRecord:
+    def _get(self, company_id: str, customer_id: str, consistent: bool = False) -> CustomerRecord:
         try:
-            return CustomerRecord.get(company_pk(company_id), f"CUSTOMER#{customer_id}")
+            return CustomerRecord.get(company_pk(company_id), f"CUSTOMER#{customer_id}", consistent_read=consistent)
         except DoesNotExist as exc:
             raise NotFound(f"Customer '{customer_id}' was not found.", code="customer_not_found") from exc
 
@@ -428,8 +428,8 @@ class ItemRepository:
     def add(self, company_id: str, item: Item) -> None:
         self._record(company_id, item).save(condition=ItemRecord.pk.does_not_exist())
 
-    def get(self, company_id: str, item_id: str) -> Item:
-        return _fields(self._get(company_id, item_id), Item)
+    def get(self, company_id: str, item_id: str, consistent: bool = False) -> Item:
+        return _fields(self._get(company_id, item_id, consistent), Item)
 
     def get_many(self, company_id: str, item_ids: Iterable[str]) -> dict[str, Item]:
         keys = [(company_pk(company_id), f"ITEM#{i}") for i in dict.fromkeys(item_ids)]
@@ -449,9 +449,9 @@ class ItemRepository:
         rows, nxt = _page(ItemRecord, company_id, "ITEM#", limit, cursor)
         return [_fields(r, Item) for r in rows], nxt
 
-    def _get(self, company_id: str, item_id: str) -> ItemRecord:
+    def _get(self, company_id: str, item_id: str, consistent: bool = False) -> ItemRecord:
         try:
-            return ItemRecord.get(company_pk(company_id), f"ITEM#{item_id}")
+            return ItemRecord.get(company_pk(company_id), f"ITEM#{item_id}", consistent_read=consistent)
         except DoesNotExist as exc:
             raise NotFound(f"Item '{item_id}' was not found.", code="item_not_found") from exc
 
@@ -495,8 +495,8 @@ class InvoiceRepository:
                 ) from exc
             raise
 
-    def get(self, company_id: str, invoice_id: str) -> Invoice:
-        return self._domain(self._get(company_id, invoice_id))
+    def get(self, company_id: str, invoice_id: str, consistent: bool = False) -> Invoice:
+        return self._domain(self._get(company_id, invoice_id, consistent))
 
     def save(self, company_id: str, invoice: Invoice, previous_number: str | None = None) -> Invoice:
         """Write the user-editable fields if nobody changed the invoice since it was read (``invoice.version``).
@@ -569,9 +569,14 @@ class InvoiceRepository:
                 ) from exc
             raise
 
-    def get_payment(self, company_id: str, invoice_id: str, payment_id: str) -> Payment | None:
+    def get_payment(
+        self, company_id: str, invoice_id: str, payment_id: str, consistent: bool = False
+    ) -> Payment | None:
         try:
-            return _fields(PaymentRecord.get(company_pk(company_id), f"PAYMENT#{invoice_id}#{payment_id}"), Payment)
+            rec = PaymentRecord.get(
+                company_pk(company_id), f"PAYMENT#{invoice_id}#{payment_id}", consistent_read=consistent
+            )
+            return _fields(rec, Payment)
         except DoesNotExist:
             return None
 
@@ -579,9 +584,9 @@ class InvoiceRepository:
         rows = PaymentRecord.query(company_pk(company_id), PaymentRecord.sk.startswith(f"PAYMENT#{invoice_id}#"))
         return [_fields(r, Payment) for r in rows]
 
-    def _get(self, company_id: str, invoice_id: str) -> InvoiceRecord:
+    def _get(self, company_id: str, invoice_id: str, consistent: bool = False) -> InvoiceRecord:
         try:
-            return InvoiceRecord.get(company_pk(company_id), f"INVOICE#{invoice_id}")
+            return InvoiceRecord.get(company_pk(company_id), f"INVOICE#{invoice_id}", consistent_read=consistent)
         except DoesNotExist as exc:
             raise NotFound(f"Invoice '{invoice_id}' was not found.", code="invoice_not_found") from exc
 

@@ -65,6 +65,7 @@ class Invoice(ApiModel):
     created_at: datetime
     updated_at: datetime
     version: int = 0
+    pushed_version: int | None = Field(default=None, exclude=True)  # the version last pushed (debounce)
 
 
 # One provider-id field per provider on every payment row (the exactly-once anchor of the sync engine).

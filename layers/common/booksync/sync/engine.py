@@ -110,8 +110,8 @@ class SyncEngine:
     # ---- entry points -------------------------------------------------------------------------------------------
     def sync_invoice(self, company_id: str, invoice_id: str, *, with_payments: bool = True) -> dict[str, Any]:
         """Push the invoice (create or update) and then every payment not yet in the books."""
+        invoice = self.invoices.get(company_id, invoice_id)  # 404 first: other companies learn nothing
         conn = self._connection(company_id)
-        invoice = self.invoices.get(company_id, invoice_id)
         outcome: dict[str, Any] = {"provider": conn.provider, "invoice": {"id": invoice_id}, "payments": []}
         if not conn.settings.sync_invoices:
             outcome["invoice"].update(status="skipped", reason="Invoice sync is off in Settings > Integrations.")
@@ -142,10 +142,10 @@ class SyncEngine:
 
     def sync_payment(self, company_id: str, invoice_id: str, payment_id: str) -> dict[str, Any]:
         """Push one payment. Its invoice is pushed first if it is not in the books yet."""
-        conn = self._connection(company_id)
         payment = self.invoices.get_payment(company_id, invoice_id, payment_id)
         if payment is None:
             raise NotFound(f"Payment '{payment_id}' was not found.", code="payment_not_found")
+        conn = self._connection(company_id)
         if payment.provider_ids().get(conn.provider):
             return {
                 "id": payment_id,
@@ -198,11 +198,10 @@ class SyncEngine:
         if attempt is None:
             return self._wait_for_other_push(company_id, conn.provider, invoice.id)
         try:
-            invoice = self.invoices.get(company_id, invoice.id)  # re-read under the claim
+            invoice = self.invoices.get(company_id, invoice.id, consistent=True)  # re-read under the claim
             existing = invoice.provider_ids.get(conn.provider)
-            state = self.state.invoice_state(company_id, invoice.id)
             customer = self.customers.get(company_id, invoice.customer_id)
-            if existing and state["pushed_version"] == invoice.version:
+            if existing and invoice.pushed_version == invoice.version:
                 self.state.release(company_id, "invoice", invoice.id, owner)  # debounce: nothing changed
                 return {
                     "id": invoice.id,
@@ -215,7 +214,7 @@ class SyncEngine:
             cust_ref = self._ensure_customer(company_id, conn, provider, s, customer)
             key_base = f"bc-{invoice.id}"
             if existing:
-                ref = Ref(existing, version=state["sync_tokens"].get(conn.provider))
+                ref = Ref(existing, version=invoice.provider_sync_tokens.get(conn.provider))
                 ref = self._with_customer_check(
                     customer,
                     conn.provider,
@@ -387,7 +386,8 @@ class SyncEngine:
             "customer",
             customer.id,
             conn.provider,
-            current=lambda: self.customers.get(company_id, customer.id),
+            current=lambda: self.customers.get(company_id, customer.id, consistent=True),
+            initial=customer,
             find=lambda c: provider.find_customer(s, c),
             create=lambda c, key: provider.create_customer(s, c, key),
             update=(lambda c, ref: provider.update_customer(s, ref, c)) if conn.settings.sync_customers else None,
@@ -402,7 +402,8 @@ class SyncEngine:
             "item",
             item.id,
             conn.provider,
-            current=lambda: self.items.get(company_id, item.id),
+            current=lambda: self.items.get(company_id, item.id, consistent=True),
+            initial=item,
             find=lambda i: provider.find_item(s, i),
             create=lambda i, key: provider.create_item(s, i, account_id, key),
             update=(lambda i, ref: provider.update_item(s, ref, i, account_id)) if conn.settings.sync_items else None,
@@ -421,11 +422,13 @@ class SyncEngine:
         create: Callable[[Any, str], Ref],
         update: Callable[[Any, Ref], Ref] | None,
         provider: AccountingProvider,
+        initial: Any = None,
     ) -> Ref:
         """Linked → its ref (pushing later edits when the settings allow); else match it by name, else create it."""
         deadline = self.clock() + self.wait_for_other
+        entity = initial
         while True:
-            entity = current()
+            entity = entity if entity is not None else current()
             linked = entity.provider_ids.get(provider_name)
             if linked and not (update is not None and entity.changed_since_push()):
                 return Ref(linked)
@@ -436,6 +439,7 @@ class SyncEngine:
             if self.clock() > deadline:
                 raise Unavailable(f"Another push is holding this {kind}; it will be retried.")
             self.sleep(0.1)
+            entity = None  # re-read: the holder may have linked it
         try:
             entity = current()
             linked = entity.provider_ids.get(provider_name)
@@ -548,7 +552,7 @@ class SyncEngine:
             company_id, "payment", payment.id, owner, invoice_id=payment.invoice_id, provider=conn.provider
         )
         if attempt is None:  # linked meanwhile, or another pusher holds it
-            latest = self.invoices.get_payment(company_id, payment.invoice_id, payment.id)
+            latest = self.invoices.get_payment(company_id, payment.invoice_id, payment.id, consistent=True)
             pid = getattr(latest, field_name) if latest else None
             if pid:
                 return {"id": payment.id, "status": "synced", "action": "unchanged", "providerId": pid}

@@ -12,7 +12,6 @@ from typing import Any, Protocol
 from booksync.errors import AppError, Conflict, NotFound
 from booksync.integrations.models import Connection
 from booksync.invoicing.models import Invoice, Payment
-from booksync.invoicing.service import primary_connection
 from booksync.observability import logger
 from booksync.ports import Notifier
 from booksync.sync.engine import SyncFailed
@@ -38,14 +37,9 @@ class SyncService:
 
     def sync_now(self, company_id: str, invoice_id: str) -> dict[str, Any]:
         """The Sync / Resync button: push now and answer the outcome (SyncFailed carries it on failure)."""
-        self.invoices.get(company_id, invoice_id)  # 404 for unknown or other-company ids
-        return dict(self.engine.sync_invoice(company_id, invoice_id))
+        return dict(self.engine.sync_invoice(company_id, invoice_id))  # 404 for unknown or other-company ids
 
     def handle_invoice_message(self, company_id: str, invoice_id: str, trigger: str) -> str:
-        self.invoices.get(company_id, invoice_id)
-        if primary_connection(self.connections.for_company(company_id)) is None:
-            logger.info("invoice sync skipped", reason="not_connected", trigger=trigger)
-            return "skipped"
         try:
             outcome = self.engine.sync_invoice(company_id, invoice_id)
         except SyncFailed as exc:
@@ -55,26 +49,26 @@ class SyncService:
         except AppError as exc:
             if exc.code == "provider_unavailable":
                 raise
+            if exc.code == "not_connected":
+                logger.info("sync skipped", reason="not_connected")
+                return "skipped"
             return "failed"
         failed = [p for p in outcome.get("payments", []) if p.get("status") == "failed"]
         return "synced" if not failed else "synced_with_payment_failures"
 
     def handle_entity_message(self, company_id: str, kind: str, entity_id: str) -> str:
-        if primary_connection(self.connections.for_company(company_id)) is None:
-            return "skipped"
         try:
             outcome = self.engine.sync_entity(company_id, kind, entity_id)
         except AppError as exc:
             if exc.code == "provider_unavailable":
                 raise
+            if exc.code == "not_connected":
+                logger.info("sync skipped", reason="not_connected")
+                return "skipped"
             return "failed"
         return str(outcome.get("status"))
 
     def handle_payment_message(self, company_id: str, invoice_id: str, payment_id: str) -> str:
-        self.invoices.get(company_id, invoice_id)
-        if primary_connection(self.connections.for_company(company_id)) is None:
-            logger.info("payment sync skipped", reason="not_connected")
-            return "skipped"
         try:
             outcome = self.engine.sync_payment(company_id, invoice_id, payment_id)
         except SyncFailed as exc:
@@ -84,6 +78,9 @@ class SyncService:
         except AppError as exc:
             if exc.code == "provider_unavailable":
                 raise
+            if exc.code == "not_connected":
+                logger.info("sync skipped", reason="not_connected")
+                return "skipped"
             return "failed"
         if outcome.get("status") == "in_progress":
             raise Conflict("Another request is pushing this payment; retry shortly.", code="in_progress")
