@@ -89,21 +89,24 @@ class TokenManager:
         delay = 0.02
         while True:
             stored = self.store.read(company_id, provider)
-            tokens = self._usable(company_id, provider, stored)
+            self._check_status(provider, stored)
             now = self.clock()
-            if tokens.access_expires_at - self.refresh_skew > now and tokens.access_token != reject:
-                return tokens
+            if (stored.access_expires_at or 0) - self.refresh_skew > now:
+                tokens = self.cipher.decrypt(company_id, provider, stored.ciphertext)
+                if tokens.access_token != reject:
+                    return tokens
             lease_live = stored.lease_owner is not None and (stored.lease_until or 0) >= now
             if not lease_live and self.store.acquire_lease(
                 company_id, provider, owner, stored.version, now + self.lease_seconds, now
             ):
+                tokens = self.cipher.decrypt(company_id, provider, stored.ciphertext)
                 return self._refresh(company_id, provider, owner, stored.version, tokens)
             if self.clock() >= deadline:
                 raise ServiceUnavailable(
                     "Another request is refreshing the provider connection; try again in a few seconds.",
                     code="provider_unavailable",
                 )
-            self.sleep(delay)
+            self.sleep(delay)  # waiters only read the version; they decrypt once the new tokens are stored
             delay = min(delay * 2, 0.5)
 
     def current(self, company_id: str, provider: str) -> TokenSet:
@@ -112,11 +115,15 @@ class TokenManager:
 
     # --------------------------------------------------------------------------------------------------------------
     def _usable(self, company_id: str, provider: str, stored: Any, allow_reauth: bool = False) -> TokenSet:
+        self._check_status(provider, stored, allow_reauth)
+        return self.cipher.decrypt(company_id, provider, stored.ciphertext)
+
+    @staticmethod
+    def _check_status(provider: str, stored: Any, allow_reauth: bool = False) -> None:
         if stored is None or stored.status == "disconnected" or not stored.ciphertext:
             raise not_connected_error(provider)
         if stored.status == "needs_reauth" and not allow_reauth:
             raise needs_reauth_error(provider)
-        return self.cipher.decrypt(company_id, provider, stored.ciphertext)
 
     def _refresh(self, company_id: str, provider: str, owner: str, version: int, tokens: TokenSet) -> TokenSet:
         try:
