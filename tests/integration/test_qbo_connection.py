@@ -58,7 +58,9 @@ def test_fifty_callers_at_expiry_refresh_once_per_round_at_intuits_token_endpoin
         got: list[str] = []
         errors: list[BaseException] = []
 
-        def worker() -> None:
+        def worker(
+            barrier: threading.Barrier = barrier, got: list[str] = got, errors: list[BaseException] = errors
+        ) -> None:
             barrier.wait()
             try:
                 got.append(manager.access_token("co_a", "quickbooks").access_token)
