@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -188,6 +189,23 @@ def _is_text(content_type: str | None) -> bool:
 # (`BaseRouter.current_event`). In Lambda one process serves one request at a time; here every function lives in one
 # process, so HTTP invocations are serialised, or two callers' events (and companies) could be mixed.
 _HTTP_INVOKE_LOCK = threading.Lock()
+
+
+ASSETS = "/swagger-ui/"
+_ASSET_TYPES = {".js": "application/javascript", ".css": "text/css", ".png": "image/png", ".map": "application/json"}
+
+
+def _swagger_asset(name: str) -> Response:
+    """Swagger UI's own files, shipped by the swagger-ui-bundle package: the page works offline."""
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return _json_response(404, {"message": "swagger-ui-bundle is not installed"})
+    root = Path(swagger_ui_bundle.swagger_ui_path).resolve()
+    target = (root / name).resolve()
+    if root not in target.parents or not target.is_file():
+        return _json_response(404, {"message": "Not Found"})
+    return Response(target.read_bytes(), headers={"content-type": _ASSET_TYPES.get(target.suffix, "text/plain")})
 
 
 def _invoke_http(runtime: Any, event: dict[str, Any]) -> Any:
@@ -371,7 +389,7 @@ def create_gateway_app(
     async def _dispatch(request: Request, method: str, path: str) -> tuple[Response, str]:
         matched = match_route(compiled, method, path)
         if matched is None:
-            if serve_docs and method == "GET" and path in ("/openapi.json", "/swagger"):
+            if serve_docs and method == "GET" and (path in ("/openapi.json", "/swagger") or path.startswith(ASSETS)):
                 return _docs(request, path), "booksync.openapi"
             return _json_response(404, {"message": "Not Found"}), "-"
         route, path_params = matched
@@ -408,7 +426,10 @@ def create_gateway_app(
             return _json_response(501, {"message": f"booksync.openapi is not available: {exc}"})
         if path == "/openapi.json":
             return Response(openapi.openapi_json(), headers={"content-type": "application/json"})
+        if path.startswith(ASSETS):
+            return _swagger_asset(path[len(ASSETS) :])
         spec_url = str(request.url.replace(path="/openapi.json", query=""))
-        return Response(openapi.swagger_html(spec_url), headers={"content-type": "text/html; charset=utf-8"})
+        html = openapi.swagger_html(spec_url, assets_url=ASSETS.rstrip("/"))
+        return Response(html, headers={"content-type": "text/html; charset=utf-8"})
 
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=_ALL_METHODS)])

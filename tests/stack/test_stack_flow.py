@@ -76,7 +76,11 @@ def test_api_gateway_behaviour(stack: LocalStack) -> None:
     assert api.get("/nope").status_code == 404
     spec = httpx.get(f"{stack.api_url}/openapi.json").json()
     assert "/invoices/{invoice_id}/sync" in spec["paths"]
-    assert "swagger" in httpx.get(f"{stack.api_url}/swagger").text.lower()
+    page = httpx.get(f"{stack.api_url}/swagger").text
+    assert "/swagger-ui/swagger-ui-bundle.js" in page and "cdn." not in page  # served locally: works offline
+    asset = httpx.get(f"{stack.api_url}/swagger-ui/swagger-ui-bundle.js")
+    assert asset.status_code == 200 and asset.headers["content-type"] == "application/javascript"
+    assert httpx.get(f"{stack.api_url}/swagger-ui/../../../etc/passwd").status_code == 404
 
 
 def test_concurrent_requests_from_two_companies_never_mix(stack: LocalStack) -> None:

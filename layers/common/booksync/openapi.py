@@ -27,11 +27,12 @@ def openapi_json() -> str:
     )
 
 
-def swagger_html(spec_url: str = "/openapi.json") -> str:
+def swagger_html(spec_url: str = "/openapi.json", assets_url: str = "/swagger-ui") -> str:
+    """The Swagger page; ``assets_url`` serves Swagger UI's files (the local gateway ships them: works offline)."""
     return f"""<!doctype html><html><head><title>{TITLE}</title><meta charset="utf-8">
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<link rel="stylesheet" href="{assets_url}/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script src="{assets_url}/swagger-ui-bundle.js"></script>
 <script>SwaggerUIBundle({{url: "{spec_url}", dom_id: "#swagger-ui"}});</script>
 <noscript>The raw document is at <a href="{spec_url}">{spec_url}</a>.</noscript></body></html>"""
 
