@@ -1002,7 +1002,10 @@ class TokenRepository:
     def store_refreshed(
         self, company_id: str, provider: str, owner: str, version: int, ciphertext: str, access_expires_at: float
     ) -> bool:
-        """Write rotated tokens only while we still hold the lease on the version we refreshed."""
+        """Write rotated tokens if nobody stored newer ones since the version we refreshed.
+
+        Fenced by the version, not by the lease owner: whoever actually rotated the token at the provider must be able
+        to store it even if its lease ran out meanwhile — otherwise the only valid refresh token would be lost."""
         rec = ConnectionRecord(company_pk(company_id), f"CONNECTION#{provider}")
         try:
             rec.update(
@@ -1014,7 +1017,7 @@ class TokenRepository:
                     ConnectionRecord.lease_owner.remove(),
                     ConnectionRecord.lease_until.remove(),
                 ],
-                condition=(ConnectionRecord.lease_owner == owner) & (ConnectionRecord.token_version == version),
+                condition=ConnectionRecord.token_version == version,
             )
             return True
         except UpdateError as exc:
@@ -1237,3 +1240,467 @@ class SyncStateRepository:
             "claim_until": float(r.claim_until) if r.claim_until is not None else None,
             "sync_tokens": r.provider_sync_tokens.as_dict() if r.provider_sync_tokens else {},
         }
+
+
+# =====================================================================================================================
+# Imports from the books (booksync.imports; issue 7). Everything below this line belongs to the import service:
+# provider links (``PLINK#<provider>#<kind>#<provider id>``), import runs with their checkpoints
+# (``IMPORTRUN#<provider>#<run id>``) and per-provider import state (``IMPORTSTATE#<provider>``). Entity writes
+# here are conditional: a record a push holds (live claim), or that changed since it was read, is never overwritten.
+# =====================================================================================================================
+from datetime import timedelta  # noqa: E402
+
+from pynamodb.attributes import UnicodeSetAttribute  # noqa: E402
+
+from booksync.imports.models import ImportRun, ImportState, ImportStatus, Link, Local  # noqa: E402
+from booksync.invoicing.models import PAYMENT_PROVIDER_ID_FIELDS, InvoiceStatus  # noqa: E402
+
+IMPORT_RUN_TTL = timedelta(days=90)
+
+
+class ProviderLinkRecord(TableRecord):
+    """The BlueClerk entity a provider record became, a digest of what was applied, and (customers) the class and
+    the job / location facts classification needs."""
+
+    entity_id = UnicodeAttribute(null=True)
+    digest = UnicodeAttribute(null=True)
+    classification = UnicodeAttribute(null=True)
+    rule = UnicodeAttribute(null=True)
+    parent_id = UnicodeAttribute(null=True)
+    location = UnicodeAttribute(null=True)
+    child_locations = UnicodeSetAttribute(null=True)
+    children = UnicodeSetAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+class ImportRunRecord(TableRecord):
+    run = DocumentAttribute()
+    seq = NumberAttribute(default=0)
+    status = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class ImportStateRecord(TableRecord):
+    watermark = UTCDateTimeAttribute(null=True)
+    watermark_kinds = DocumentAttribute(null=True)
+    last_success_at = UTCDateTimeAttribute(null=True)
+    last_import = DocumentAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+def _link_key(provider: str, kind: str, provider_id: str) -> str:
+    return f"PLINK#{provider}#{kind}#{provider_id}"
+
+
+def _link(r: ProviderLinkRecord) -> Link:
+    return Link(
+        entity_id=r.entity_id,
+        digest=r.digest,
+        classification=r.classification,
+        rule=r.rule,
+        parent_id=r.parent_id,
+        location=r.location,
+        child_locations=set(r.child_locations or ()),
+        children=set(r.children or ()),
+    )
+
+
+_IMPORT_RECORDS: dict[str, Any] = {"customer": CustomerRecord, "item": ItemRecord, "invoice": InvoiceRecord}
+
+
+class ImportRepository:
+    """Storage of the import service (``booksync.imports.service.ImportStore``)."""
+
+    # ---- runs and state -----------------------------------------------------------------------------------------
+    def state(self, company_id: str, provider: str) -> ImportState:
+        try:
+            r = ImportStateRecord.get(company_pk(company_id), f"IMPORTSTATE#{provider}", consistent_read=True)
+        except DoesNotExist:
+            return ImportState()
+        return ImportState(
+            watermark=r.watermark,
+            watermark_kinds=list(r.watermark_kinds or []),
+            last_success_at=r.last_success_at,
+            last_import=ImportStatus.model_validate(r.last_import) if r.last_import else None,
+        )
+
+    def get_run(self, company_id: str, provider: str, run_id: str) -> ImportRun | None:
+        try:
+            r = ImportRunRecord.get(company_pk(company_id), f"IMPORTRUN#{provider}#{run_id}", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return ImportRun.model_validate(r.run)
+
+    def start_run(self, company_id: str, run: ImportRun) -> ImportRun:
+        """Store a new run, or return the stored one (a redelivered or continued message resumes it)."""
+        rec = ImportRunRecord(
+            company_pk(company_id),
+            f"IMPORTRUN#{run.provider}#{run.run_id}",
+            run=_doc(run),
+            seq=run.seq,
+            status=run.status.value,
+            updated_at=utcnow(),
+            ttl=utcnow() + IMPORT_RUN_TTL,
+        )
+        try:
+            rec.save(condition=ImportRunRecord.pk.does_not_exist())
+            return run
+        except PutError as exc:
+            if not _condition_failed(exc):
+                raise
+        stored = self.get_run(company_id, run.provider, run.run_id)
+        assert stored is not None
+        return stored
+
+    def save_run(self, company_id: str, run: ImportRun, expected_seq: int, state: ImportState) -> bool:
+        """The checkpoint: only the holder of ``expected_seq`` advances the run. Also refreshes the health status."""
+        rec = ImportRunRecord(company_pk(company_id), f"IMPORTRUN#{run.provider}#{run.run_id}")
+        try:
+            rec.update(
+                actions=[
+                    ImportRunRecord.run.set(_doc(run)),
+                    ImportRunRecord.seq.set(run.seq),
+                    ImportRunRecord.status.set(run.status.value),
+                    ImportRunRecord.updated_at.set(utcnow()),
+                ],
+                condition=ImportRunRecord.seq == expected_seq,
+            )
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        status = ImportStatus.of(run, state.last_success_at, state.watermark)
+        actions: list[Any] = [
+            ImportStateRecord.last_import.set(_doc(status)),
+            ImportStateRecord.updated_at.set(utcnow()),
+        ]
+        if state.last_success_at is not None:
+            actions.append(ImportStateRecord.last_success_at.set(state.last_success_at))
+        ImportStateRecord(company_pk(company_id), f"IMPORTSTATE#{run.provider}").update(actions=actions)
+        return True
+
+    def advance_watermark(self, company_id: str, provider: str, watermark: datetime, kinds: list[str]) -> None:
+        rec = ImportStateRecord(company_pk(company_id), f"IMPORTSTATE#{provider}")
+        try:
+            rec.update(
+                actions=[
+                    ImportStateRecord.watermark.set(watermark),
+                    ImportStateRecord.watermark_kinds.set(list(kinds)),
+                    ImportStateRecord.updated_at.set(utcnow()),
+                ],
+                condition=ImportStateRecord.watermark.does_not_exist() | (ImportStateRecord.watermark < watermark),
+            )
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+
+    # ---- provider links -----------------------------------------------------------------------------------------
+    def links(self, company_id: str, provider: str, kind: str, provider_ids: Iterable[str]) -> dict[str, Link]:
+        pk = company_pk(company_id)
+        keys = [(pk, _link_key(provider, kind, p)) for p in dict.fromkeys(provider_ids) if p]
+        prefix = len(_link_key(provider, kind, ""))
+        return {r.sk[prefix:]: _link(r) for r in ProviderLinkRecord.batch_get(keys, consistent_read=True)}
+
+    def put_link(self, company_id: str, provider: str, kind: str, provider_id: str, link: Link) -> None:
+        """Write what the import applied (the job/location sets are only ever added to, by ``add_child``)."""
+        a = ProviderLinkRecord
+        ProviderLinkRecord(company_pk(company_id), _link_key(provider, kind, provider_id)).update(
+            actions=[
+                _set_or_remove(a.entity_id, link.entity_id),
+                _set_or_remove(a.digest, link.digest),
+                _set_or_remove(a.classification, link.classification),
+                _set_or_remove(a.rule, link.rule),
+                _set_or_remove(a.parent_id, link.parent_id),
+                _set_or_remove(a.location, link.location),
+                a.updated_at.set(utcnow()),
+            ]
+        )
+
+    def add_child(self, company_id: str, provider: str, parent_id: str, child_id: str, location: str | None) -> Link:
+        rec = ProviderLinkRecord(company_pk(company_id), _link_key(provider, "customer", parent_id))
+        actions: list[Any] = [ProviderLinkRecord.children.add({child_id})]
+        if location:
+            actions.append(ProviderLinkRecord.child_locations.add({location}))
+        rec.update(actions=actions)  # pynamodb reloads the item's new attributes into ``rec``
+        return _link(rec)
+
+    # ---- BlueClerk records ----------------------------------------------------------------------------------------
+    def customer_index(self, company_id: str) -> list[Customer]:
+        rows = CustomerRecord.query(
+            company_pk(company_id),
+            CustomerRecord.sk.startswith("CUSTOMER#"),
+            attributes_to_get=["id", "name", "email", "provider_ids", "created_at", "updated_at"],
+        )
+        return [_fields(r, Customer) for r in rows]
+
+    def item_index(self, company_id: str) -> list[Item]:
+        rows = ItemRecord.query(
+            company_pk(company_id),
+            ItemRecord.sk.startswith("ITEM#"),
+            attributes_to_get=["id", "name", "sku", "price", "provider_ids", "created_at", "updated_at"],
+        )
+        return [_fields(r, Item) for r in rows]
+
+    def invoice_index(self, company_id: str, provider: str) -> dict[str, str]:
+        rows = InvoiceRecord.query(
+            company_pk(company_id), InvoiceRecord.sk.startswith("INVOICE#"), attributes_to_get=["id", "provider_ids"]
+        )
+        out: dict[str, str] = {}
+        for r in rows:
+            pid = (r.provider_ids.as_dict() if r.provider_ids else {}).get(provider)
+            if pid:
+                out[str(pid)] = r.id
+        return out
+
+    def get_entity(self, company_id: str, kind: str, entity_id: str) -> Local | None:
+        cls = _IMPORT_RECORDS[kind]
+        try:
+            r = cls.get(company_pk(company_id), f"{kind.upper()}#{entity_id}", consistent_read=True)
+        except DoesNotExist:
+            return None
+        models: dict[str, type[BaseModel]] = {"customer": Customer, "item": Item, "invoice": Invoice}
+        entity: BaseModel = _fields(r, models[kind], version=int(r.version or 0))
+        claimed = r.claim_owner is not None and float(r.claim_until or 0) >= utcnow().timestamp()
+        return Local(entity=entity, claimed=claimed)
+
+    def invoice_id_by_number(self, company_id: str, number: str) -> str | None:
+        try:
+            return str(InvoiceNumberRecord.get(company_pk(company_id), _number_key(number)).invoice_id)
+        except DoesNotExist:
+            return None
+
+    def create_entity(self, company_id: str, kind: str, entity: Any, provider: str, provider_id: str) -> bool:
+        """Create a record from the books (its id derives from the provider record: a second create fails)."""
+        if kind == "customer":
+            rec: Any = CustomerRepository._record(company_id, entity)
+        elif kind == "item":
+            rec = ItemRepository._record(company_id, entity)
+        else:
+            rec = InvoiceRepository._record(company_id, entity)
+        rec.version = entity.version
+        rec.pushed_version = entity.version  # in step with the books
+        try:
+            if kind == "invoice":
+                # The number guard first, then the invoice; both steps are idempotent for this id, so a run that
+                # died between them completes the pair next time. (No transaction: imports write thousands.)
+                InvoiceNumberRecord(company_pk(company_id), _number_key(entity.number), invoice_id=entity.id).save(
+                    condition=InvoiceNumberRecord.pk.does_not_exist() | (InvoiceNumberRecord.invoice_id == entity.id)
+                )
+            rec.save(condition=type(rec).pk.does_not_exist())
+            return True
+        except PutError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    @staticmethod
+    def _free(cls: Any, provider: str, provider_id: str) -> Any:
+        """Not held by a live push, and not linked to another record of the books."""
+        claim_free = cls.claim_owner.does_not_exist() | (cls.claim_until < int(utcnow().timestamp()))
+        link = cls.provider_ids[provider]
+        return claim_free & (link.does_not_exist() | (link == provider_id))
+
+    def update_entity(
+        self,
+        company_id: str,
+        kind: str,
+        entity: Any,
+        expected_version: int,
+        provider: str,
+        provider_id: str,
+        *,
+        previous_number: str | None = None,
+        sync_token: str | None = None,
+    ) -> str:
+        """Apply the books' version: "ok", "conflict" (changed or held meanwhile) or "duplicate_number"."""
+        cls = _IMPORT_RECORDS[kind]
+        pk = company_pk(company_id)
+        actions: list[Any] = [
+            cls.provider_ids[provider].set(provider_id),
+            cls.version.set(expected_version + 1),
+            cls.pushed_version.set(expected_version + 1),
+            cls.updated_at.set(entity.updated_at),
+        ]
+        if kind == "customer":
+            for f in ("name", "company_name", "given_name", "family_name", "email", "phone"):
+                actions.append(_set_or_remove(getattr(cls, f), getattr(entity, f)))
+            actions += [
+                cls.name_key.set(entity.name.casefold()),
+                _set_or_remove(cls.billing_address, _doc(entity.billing_address)),
+                _set_or_remove(cls.shipping_address, _doc(entity.shipping_address)),
+            ]
+            if entity.classification_override is None:
+                actions += [
+                    _set_or_remove(cls.classification, entity.classification),
+                    _set_or_remove(cls.classification_reason, entity.classification_reason),
+                ]
+        elif kind == "item":
+            for f in ("name", "description", "price", "sku"):
+                actions.append(_set_or_remove(getattr(cls, f), getattr(entity, f)))
+        else:
+            actions += [
+                cls.number.set(entity.number),
+                cls.customer_id.set(entity.customer_id),
+                _set_or_remove(cls.issue_date, entity.issue_date.isoformat() if entity.issue_date else None),
+                _set_or_remove(cls.due_date, entity.due_date.isoformat() if entity.due_date else None),
+                cls.status.set(entity.status.value),
+                cls.lines.set([line.model_dump(mode="json", by_alias=False) for line in entity.lines]),
+                cls.total.set(entity.total),
+                cls.sync_status.set(entity.sync_status.value),
+                cls.last_synced_at.set(utcnow()),
+                cls.last_sync_error.remove(),
+            ]
+            if sync_token is not None:
+                actions.append(cls.provider_sync_tokens[provider].set(sync_token))
+        condition = (cls.version == expected_version) & self._free(cls, provider, provider_id)
+        renumbered = (
+            kind == "invoice" and previous_number is not None and previous_number.casefold() != entity.number.casefold()
+        )
+        target = cls(pk, f"{kind.upper()}#{entity.id}")
+        if not renumbered:
+            try:
+                target.update(actions=actions, condition=condition)
+            except UpdateError as exc:
+                if not _condition_failed(exc):
+                    raise
+                return "conflict"
+            return "ok"
+        try:
+            with _tx() as tx:  # a renumbered invoice moves its number guard atomically (rare)
+                tx.save(
+                    InvoiceNumberRecord(pk, _number_key(entity.number), invoice_id=entity.id),
+                    condition=InvoiceNumberRecord.pk.does_not_exist(),
+                )
+                tx.delete(InvoiceNumberRecord(pk, _number_key(previous_number or "")))
+                tx.update(target, actions=actions, condition=condition)
+        except TransactWriteError as exc:
+            if not _condition_failed(exc):
+                raise
+            if InvoiceNumberRecord.count(pk, InvoiceNumberRecord.sk == _number_key(entity.number)):
+                return "duplicate_number"
+            return "conflict"
+        return "ok"
+
+    def link_entity(
+        self,
+        company_id: str,
+        kind: str,
+        entity_id: str,
+        provider: str,
+        provider_id: str,
+        *,
+        pushed_version: int | None = None,
+        sync_token: str | None = None,
+    ) -> bool:
+        """Link a record to the books without changing its content (BlueClerk's copy is the newer one)."""
+        cls = _IMPORT_RECORDS[kind]
+        actions: list[Any] = [cls.provider_ids[provider].set(provider_id)]
+        if pushed_version is not None:
+            actions.append(cls.pushed_version.set(pushed_version))
+        if kind == "invoice" and sync_token is not None:
+            actions.append(cls.provider_sync_tokens[provider].set(sync_token))
+        try:
+            cls(company_pk(company_id), f"{kind.upper()}#{entity_id}").update(
+                actions=actions, condition=cls.pk.exists() & self._free(cls, provider, provider_id)
+            )
+            return True
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    def set_classification(self, company_id: str, customer_id: str, kind: str, reason: str) -> bool:
+        """The class only (no version change: nothing to push); never over a user's override."""
+        try:
+            CustomerRecord(company_pk(company_id), f"CUSTOMER#{customer_id}").update(
+                actions=[CustomerRecord.classification.set(kind), CustomerRecord.classification_reason.set(reason)],
+                condition=CustomerRecord.pk.exists() & CustomerRecord.classification_override.does_not_exist(),
+            )
+            return True
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    # ---- payments ---------------------------------------------------------------------------------------------------
+    def list_payments(self, company_id: str, invoice_id: str) -> list[Payment]:
+        rows = PaymentRecord.query(
+            company_pk(company_id),
+            PaymentRecord.sk.startswith(f"PAYMENT#{invoice_id}#"),
+            consistent_read=True,
+        )
+        return [_fields(r, Payment) for r in rows]
+
+    def _invoice_bump(self, pk: str, invoice_id: str, expected_version: int, status: InvoiceStatus) -> tuple[Any, Any]:
+        return (
+            InvoiceRecord(pk, f"INVOICE#{invoice_id}"),
+            {
+                "actions": [InvoiceRecord.version.set(expected_version + 1), InvoiceRecord.status.set(status.value)],
+                "condition": InvoiceRecord.version == expected_version,
+            },
+        )
+
+    def add_payment(
+        self, company_id: str, invoice_id: str, expected_version: int, payment: Payment, status: InvoiceStatus
+    ) -> bool:
+        """A payment from the books, if the invoice is unchanged since its balance was checked (no over-pay race).
+
+        The payment is written first, then the invoice's version is bumped on the version that was checked; if the
+        invoice changed meanwhile (someone recorded a payment), ours is taken back and the caller re-reads. Anyone
+        who read the balance after our write counts our payment. (No transaction: imports write thousands.)"""
+        pk = company_pk(company_id)
+        rec = InvoiceRepository._payment_record(company_id, payment)
+        for field_name in PAYMENT_PROVIDER_ID_FIELDS.values():  # the provider id comes with it: linked at once
+            if getattr(payment, field_name):
+                setattr(rec, field_name, getattr(payment, field_name))
+        try:
+            rec.save(condition=PaymentRecord.pk.does_not_exist())
+        except PutError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        invoice, bump = self._invoice_bump(pk, invoice_id, expected_version, status)
+        try:
+            invoice.update(**bump)
+            return True
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise
+        rec.delete()
+        return False
+
+    def link_payment(self, company_id: str, invoice_id: str, payment_id: str, provider: str, provider_id: str) -> bool:
+        attr = _PAYMENT_ID_ATTR[provider]
+        try:
+            PaymentRecord(company_pk(company_id), f"PAYMENT#{invoice_id}#{payment_id}").update(
+                actions=[attr.set(provider_id)],
+                condition=PaymentRecord.pk.exists() & (attr.does_not_exist() | (attr == provider_id)),
+            )
+            return True
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    def update_payment(
+        self, company_id: str, invoice_id: str, expected_version: int, payment: Payment, status: InvoiceStatus
+    ) -> bool:
+        pk = company_pk(company_id)
+        invoice, bump = self._invoice_bump(pk, invoice_id, expected_version, status)
+        try:
+            with _tx() as tx:
+                tx.update(
+                    PaymentRecord(pk, f"PAYMENT#{invoice_id}#{payment.id}"),
+                    actions=[
+                        PaymentRecord.amount.set(payment.amount),
+                        PaymentRecord.date.set(payment.date.isoformat()),
+                        _set_or_remove(PaymentRecord.reference, payment.reference),
+                    ],
+                    condition=PaymentRecord.pk.exists(),
+                )
+                tx.update(invoice, **bump)
+            return True
+        except TransactWriteError as exc:
+            if _condition_failed(exc):
+                return False
+            raise

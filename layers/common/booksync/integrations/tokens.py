@@ -143,19 +143,25 @@ class TokenManager:
         self.refreshes += 1
         ciphertext = self.cipher.encrypt(company_id, provider, fresh)
         if not self.store.store_refreshed(company_id, provider, owner, version, ciphertext, fresh.access_expires_at):
-            # Our lease expired before we stored (a very slow refresh). What we hold is valid now; keep the stored
-            # state authoritative for everyone else.
-            logger.warning("refreshed tokens not stored: lease lost", provider=provider)
+            # Someone stored a newer version first (possible only with a provider that accepts the previous refresh
+            # token for a grace period). What we hold is valid now; the stored state stays authoritative.
+            logger.warning("refreshed tokens not stored: a newer version exists", provider=provider)
         else:
             logger.info("provider token refreshed", provider=provider, version=version + 1)
         return fresh
 
     def _on_invalid_grant(self, company_id: str, provider: str, owner: str, version: int) -> TokenSet:
-        latest = self.store.read(company_id, provider)
-        if latest is not None and latest.version != version and latest.status == "connected" and latest.ciphertext:
-            # someone else rotated the token after our read: theirs is the good one
-            self.store.release_lease(company_id, provider, owner)
-            return self.cipher.decrypt(company_id, provider, latest.ciphertext)
+        # Another caller may have rotated the token and not stored it yet (a slow holder whose lease we outlived,
+        # or a store that lost a race): give it a moment before calling the connection dead.
+        deadline = self.clock() + min(self.lease_seconds, 5.0)
+        while True:
+            latest = self.store.read(company_id, provider)
+            if latest is not None and latest.version != version and latest.status == "connected" and latest.ciphertext:
+                self.store.release_lease(company_id, provider, owner)
+                return self.cipher.decrypt(company_id, provider, latest.ciphertext)
+            if self.clock() >= deadline or latest is None or latest.status != "connected":
+                break
+            self.sleep(0.25)
         if self.store.mark_needs_reauth(company_id, provider, version):
             name = PROVIDER_DISPLAY_NAMES.get(provider, provider)
             logger.warning("provider refused the refresh token; connection needs re-auth", provider=provider)
