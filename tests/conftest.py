@@ -25,3 +25,7 @@ os.environ.update(
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
+
+from local.moto_atomic import make_dynamodb_atomic
+
+make_dynamodb_atomic()  # DynamoDB's conditional writes are atomic; moto's need a lock across threads

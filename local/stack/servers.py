@@ -25,6 +25,9 @@ class MotoServer:
         self.port = port
 
     def start(self) -> str:
+        from local.moto_atomic import make_dynamodb_atomic
+
+        make_dynamodb_atomic()  # real DynamoDB applies a conditional write atomically; moto needs a lock
         self._server.start()
         self.host, self.port = self._server.get_host_and_port()
         self._reset()  # moto's backends are process-wide: a new stack starts from nothing
