@@ -8,13 +8,19 @@ from starlette.routing import Mount
 
 from local.sandbox.control import control_routes
 from local.sandbox.framework import ProviderSandbox, SandboxCore, SandboxStarlette, provider_routes
+from local.sandbox.freshbooks import FreshBooksSandbox
 from local.sandbox.quickbooks import QuickBooksSandbox
+from local.sandbox.wave import WaveSandbox
+from local.sandbox.xero import XeroSandbox
 
 ProviderFactory = Callable[[SandboxCore], ProviderSandbox]
 
 # One line per provider sandbox: the key is the URL prefix and must equal the provider's ``name``.
 PROVIDERS: dict[str, ProviderFactory] = {
     "quickbooks": QuickBooksSandbox,
+    "xero": XeroSandbox,
+    "freshbooks": FreshBooksSandbox,
+    "wave": WaveSandbox,
 }
 
 

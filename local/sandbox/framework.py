@@ -79,6 +79,7 @@ class ProviderRoute:
     handler: Handler
     methods: tuple[str, ...] = ("GET",)
     tenant_param: str | None = None  # path parameter naming the tenant: tenant limits apply to this route
+    tenant_header: str | None = None  # or the request header naming it (Xero: xero-tenant-id)
 
 
 class ProviderSandbox:
@@ -173,6 +174,8 @@ def _make_endpoint(core: SandboxCore, provider: ProviderSandbox, route: Provider
             base_url=str(request.base_url).rstrip("/"),
         )
         tenant = req.path_params.get(route.tenant_param) if route.tenant_param else None
+        if tenant is None and route.tenant_header:
+            tenant = req.headers.get(route.tenant_header) or None
         req.tenant = tenant
         entry = core.log.start(provider.name, req.method, req.path, request.url.query, core.clock.now())
 

@@ -1,4 +1,4 @@
-"""Per-tenant rate limits (requests in a sliding 60 s window on the sandbox clock) and concurrency limits."""
+"""Per-tenant rate limits (requests in sliding 60 s / 24 h windows on the sandbox clock) and concurrency limits."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WINDOW_SECONDS = 60.0
+DAY_SECONDS = 86_400.0
 
 
 @dataclass(frozen=True)
 class TenantLimits:
     per_minute: int | None = None
     concurrency: int | None = None
+    per_day: int | None = None  # sliding 24 h window; refused with the verdict "day"
 
 
 class SlidingWindow:
@@ -38,6 +40,14 @@ class SlidingWindow:
         self._events.append(now)
         return True
 
+    def full(self, now: float, limit: int | None) -> bool:
+        return limit is not None and self.count(now) >= limit
+
+    def seconds_until_free(self, now: float) -> float:
+        """How long until the oldest counted event leaves the window (0 when the window is empty)."""
+        self._prune(now)
+        return max(0.0, self._events[0] + self.window - now) if self._events else 0.0
+
     def clear(self) -> None:
         self._events.clear()
 
@@ -45,9 +55,11 @@ class SlidingWindow:
 @dataclass
 class _TenantState:
     window: SlidingWindow = field(default_factory=SlidingWindow)
+    day: SlidingWindow = field(default_factory=lambda: SlidingWindow(DAY_SECONDS))
     inflight: int = 0
     throttled_rate: int = 0
     throttled_concurrency: int = 0
+    throttled_day: int = 0
 
 
 class TenantLimiter:
@@ -59,17 +71,29 @@ class TenantLimiter:
         return self._states.setdefault((provider, tenant), _TenantState())
 
     def admit(self, provider: str, tenant: str, limits: TenantLimits, now: float) -> str | None:
-        """Admit a request (counting it and marking it in flight) or return why not: "concurrency" / "rate"."""
+        """Admit a request (counting it and marking it in flight) or return why not: "concurrency" / "day" / "rate"."""
         with self._lock:
             state = self._state(provider, tenant)
             if limits.concurrency is not None and state.inflight >= limits.concurrency:
                 state.throttled_concurrency += 1
                 return "concurrency"
+            if state.day.full(now, limits.per_day):
+                state.throttled_day += 1
+                return "day"
             if not state.window.try_add(now, limits.per_minute):
                 state.throttled_rate += 1
                 return "rate"
+            if limits.per_day is not None:
+                state.day.try_add(now, None)
             state.inflight += 1
             return None
+
+    def seconds_until_free(self, provider: str, tenant: str, reason: str, now: float) -> float:
+        """For a refused request: how long until the window that refused it ("rate" / "day") has room again."""
+        with self._lock:
+            state = self._state(provider, tenant)
+            window = state.day if reason == "day" else state.window
+            return window.seconds_until_free(now)
 
     def release(self, provider: str, tenant: str) -> None:
         with self._lock:
@@ -80,12 +104,21 @@ class TenantLimiter:
         with self._lock:
             state = self._states.get((provider, tenant))
             if state is None:
-                return {"inflight": 0, "requests_last_minute": 0, "throttled_rate": 0, "throttled_concurrency": 0}
+                return {
+                    "inflight": 0,
+                    "requests_last_minute": 0,
+                    "requests_last_day": 0,
+                    "throttled_rate": 0,
+                    "throttled_concurrency": 0,
+                    "throttled_day": 0,
+                }
             return {
                 "inflight": state.inflight,
                 "requests_last_minute": state.window.count(now),
+                "requests_last_day": state.day.count(now),
                 "throttled_rate": state.throttled_rate,
                 "throttled_concurrency": state.throttled_concurrency,
+                "throttled_day": state.throttled_day,
             }
 
     def reset(self, provider: str | None = None) -> None:

@@ -1,0 +1,18 @@
+"""FreshBooks adapter (OAuth 2.0 with single-use refresh tokens + the accounting REST API)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from booksync.providers.freshbooks.accounting import FreshBooksAccounting
+from booksync.providers.freshbooks.oauth import FreshBooksOAuth
+
+
+@lru_cache(maxsize=1)
+def oauth_client() -> FreshBooksOAuth:
+    return FreshBooksOAuth.from_env()
+
+
+@lru_cache(maxsize=1)
+def accounting() -> FreshBooksAccounting:
+    return FreshBooksAccounting()

@@ -1,0 +1,18 @@
+"""Xero adapter (identity OAuth 2.0 + Accounting API 2.0)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from booksync.providers.xero.accounting import XeroAccounting
+from booksync.providers.xero.oauth import XeroOAuth
+
+
+@lru_cache(maxsize=1)
+def oauth_client() -> XeroOAuth:
+    return XeroOAuth.from_env()
+
+
+@lru_cache(maxsize=1)
+def accounting() -> XeroAccounting:
+    return XeroAccounting()
