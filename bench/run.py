@@ -61,6 +61,32 @@ def cold_init(runs: int = 9) -> list[Row]:
                 "<= 1.3x",
             )
         )
+    # A provider client is imported inside a function that already has boto3, pydantic and httpx loaded: compare
+    # what each adds on top of the payment handler (and, for reference, alone in a bare interpreter).
+    base = "import functions.sync_payments.app"
+    handler = _import_seconds(base, runs)
+    ours = _import_seconds(f"{base}; import booksync.providers.xero.accounting", runs) - handler
+    sdk = _import_seconds(f"{base}; import xero_python.accounting", runs) - handler
+    rows.append(
+        (
+            "Xero client import, added to a function: ours",
+            f"{ours * 1000:.0f} ms",
+            f"xero-python {sdk * 1000:.0f} ms",
+            f"{ours / sdk:.2f}x",
+            "report",
+        )
+    )
+    alone_ours = _import_seconds("import booksync.providers.xero.accounting", runs)
+    alone_sdk = _import_seconds("import xero_python.accounting", runs)
+    rows.append(
+        (
+            "Xero client import, bare interpreter: ours",
+            f"{alone_ours * 1000:.0f} ms",
+            f"xero-python {alone_sdk * 1000:.0f} ms",
+            f"{alone_ours / alone_sdk:.2f}x",
+            "report",
+        )
+    )
     return rows
 
 
