@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from booksync.imports.service import time_budget
 from booksync.observability import logger, metrics, tracer
 from booksync.sync.consumers import import_batch
 
@@ -14,4 +15,5 @@ from booksync.sync.consumers import import_batch
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return import_batch(event, context)
+    with time_budget(context):  # import runs stop before the time limit and continue in a new invocation
+        return import_batch(event, context)

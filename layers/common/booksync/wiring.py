@@ -69,7 +69,12 @@ def integration_service() -> Any:
     from booksync.adapters.dynamodb import ConnectionRepository, ItemRepository, MappingRepository
     from booksync.integrations.service import IntegrationService
 
-    return IntegrationService(connections=ConnectionRepository(), mappings=MappingRepository(), items=ItemRepository())
+    return IntegrationService(
+        connections=ConnectionRepository(),
+        mappings=MappingRepository(),
+        items=ItemRepository(),
+        imports=import_service(),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +89,7 @@ def sync_service() -> Any:
         engine=sync_engine(),
         customers=CustomerRepository(),
         items=ItemRepository(),
+        imports=import_service(),
     )
 
 
@@ -177,6 +183,39 @@ def weekly_fan_out() -> Any:
     )
 
 
+# ---- imports from the books (issue 7) -------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def import_service() -> Any:
+    from booksync import providers
+    from booksync.adapters.dynamodb import ConnectionRepository, ImportRepository, SyncHistoryRepository
+    from booksync.imports.service import ImportService
+
+    return ImportService(
+        store=ImportRepository(),
+        connections=ConnectionRepository(),
+        tokens=token_manager(),
+        source_for=providers.importer,
+        history=SyncHistoryRepository(),
+        notifier=notification_service(),
+        requeue=requeue_import,
+        queue=sync_queue(),
+    )
+
+
+def requeue_import(company_id: str, provider: str, run_id: str, seq: int) -> None:
+    """Continue an import run in a new invocation: the same ImportQueue message shape, a new de-duplication id."""
+    import hashlib
+    import json
+
+    body = {"companyId": company_id, "provider": provider, "runId": run_id, "kind": "weekly", "continue": seq}
+    sqs_client().send_message(
+        QueueUrl=get_settings().import_queue_url,
+        MessageBody=json.dumps(body, separators=(",", ":")),
+        MessageGroupId=f"{company_id}#{provider}"[:128],
+        MessageDeduplicationId=hashlib.sha256(f"{run_id}#{company_id}#{provider}#{seq}".encode()).hexdigest(),
+    )
+
+
 def reset() -> None:
     """Forget every cached client, service and provider adapter (tests call this between AWS set-ups)."""
     from booksync import providers
@@ -196,6 +235,7 @@ def reset() -> None:
         token_cipher,
         token_manager,
         sync_engine,
+        import_service,
     ):
         fn.cache_clear()
     get_settings.cache_clear()

@@ -1401,20 +1401,26 @@ class ImportRepository:
         prefix = len(_link_key(provider, kind, ""))
         return {r.sk[prefix:]: _link(r) for r in ProviderLinkRecord.batch_get(keys, consistent_read=True)}
 
-    def put_link(self, company_id: str, provider: str, kind: str, provider_id: str, link: Link) -> None:
-        """Write what the import applied (the job/location sets are only ever added to, by ``add_child``)."""
-        a = ProviderLinkRecord
-        ProviderLinkRecord(company_pk(company_id), _link_key(provider, kind, provider_id)).update(
-            actions=[
-                _set_or_remove(a.entity_id, link.entity_id),
-                _set_or_remove(a.digest, link.digest),
-                _set_or_remove(a.classification, link.classification),
-                _set_or_remove(a.rule, link.rule),
-                _set_or_remove(a.parent_id, link.parent_id),
-                _set_or_remove(a.location, link.location),
-                a.updated_at.set(utcnow()),
-            ]
-        )
+    def put_links(self, company_id: str, provider: str, links: dict[tuple[str, str], Link]) -> None:
+        """Store what a page's records became, 25 to a request (the job sets are the ones ``add_child`` returned)."""
+        pk, now = company_pk(company_id), utcnow()
+        with ProviderLinkRecord.batch_write() as batch:
+            for (kind, provider_id), link in links.items():
+                batch.save(
+                    ProviderLinkRecord(
+                        pk,
+                        _link_key(provider, kind, provider_id),
+                        entity_id=link.entity_id,
+                        digest=link.digest,
+                        classification=link.classification,
+                        rule=link.rule,
+                        parent_id=link.parent_id,
+                        location=link.location,
+                        child_locations=set(link.child_locations) or None,
+                        children=set(link.children) or None,
+                        updated_at=now,
+                    )
+                )
 
     def add_child(self, company_id: str, provider: str, parent_id: str, child_id: str, location: str | None) -> Link:
         rec = ProviderLinkRecord(company_pk(company_id), _link_key(provider, "customer", parent_id))
@@ -1462,6 +1468,69 @@ class ImportRepository:
         entity: BaseModel = _fields(r, models[kind], version=int(r.version or 0))
         claimed = r.claim_owner is not None and float(r.claim_until or 0) >= utcnow().timestamp()
         return Local(entity=entity, claimed=claimed)
+
+    def get_entities(self, company_id: str, kind: str, entity_ids: Iterable[str]) -> dict[str, Local]:
+        cls = _IMPORT_RECORDS[kind]
+        pk = company_pk(company_id)
+        keys = [(pk, f"{kind.upper()}#{i}") for i in dict.fromkeys(entity_ids)]
+        now = utcnow().timestamp()
+        models: dict[str, type[BaseModel]] = {"customer": Customer, "item": Item, "invoice": Invoice}
+        out: dict[str, Local] = {}
+        for r in cls.batch_get(keys, consistent_read=True):
+            claimed = r.claim_owner is not None and float(r.claim_until or 0) >= now
+            out[r.id] = Local(entity=_fields(r, models[kind], version=int(r.version or 0)), claimed=claimed)
+        return out
+
+    def all_payments(self, company_id: str) -> dict[str, list[Payment]]:
+        out: dict[str, list[Payment]] = {}
+        for r in PaymentRecord.query(
+            company_pk(company_id), PaymentRecord.sk.startswith("PAYMENT#"), consistent_read=True
+        ):
+            out.setdefault(r.invoice_id, []).append(_fields(r, Payment))
+        return out
+
+    def class_counts(self, company_id: str, provider: str) -> dict[str, int]:
+        """How many customers linked to ``provider`` are in each class (overrides included)."""
+        out: dict[str, int] = {}
+        rows = CustomerRecord.query(
+            company_pk(company_id),
+            CustomerRecord.sk.startswith("CUSTOMER#"),
+            attributes_to_get=["classification", "provider_ids"],
+        )
+        for r in rows:
+            if r.classification and (r.provider_ids.as_dict() if r.provider_ids else {}).get(provider):
+                out[r.classification] = out.get(r.classification, 0) + 1
+        return out
+
+    def add_item_accounts(self, company_id: str, provider: str, accounts: dict[str, str]) -> None:
+        """Per-item income accounts of imported items, added to the account mapping; existing choices win.
+        Optimistic: the mapping is rewritten only if nobody saved it since it was read."""
+        pk, sk = company_pk(company_id), f"MAPPING#{provider}"
+        for _attempt in range(5):
+            try:
+                rec: MappingRecord | None = MappingRecord.get(pk, sk, consistent_read=True)
+            except DoesNotExist:
+                rec = None
+            existing = dict(rec.items or {}) if rec is not None else {}
+            merged = {**accounts, **existing}
+            if merged == existing:
+                return
+            condition = (
+                MappingRecord.updated_at == rec.updated_at if rec is not None else MappingRecord.pk.does_not_exist()
+            )
+            try:
+                MappingRecord(
+                    pk,
+                    sk,
+                    provider=provider,
+                    default_account_id=rec.default_account_id if rec is not None else None,
+                    items=merged,
+                    updated_at=utcnow(),
+                ).save(condition=condition)
+                return
+            except PutError as exc:
+                if not _condition_failed(exc):
+                    raise
 
     def invoice_id_by_number(self, company_id: str, number: str) -> str | None:
         try:

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from booksync.imports.models import ImportStatus
 from booksync.schema_base import ApiModel
 
 
@@ -28,6 +29,9 @@ class Health(ApiModel):
     consecutive_failures: int = 0
     token_expires_at: datetime | None = None
     last_error: str | None = None
+    # the latest import run from this provider (weekly auto-sync or POST /customers/import), finished or running;
+    # filled by the integrations overview from the import state, never stored with the connection
+    last_import: ImportStatus | None = None
 
 
 class Connection(ApiModel):

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from booksync.catalog.models import Item
 from booksync.config import PROVIDER_DISPLAY_NAMES, PROVIDERS
-from booksync.errors import BadRequest, Conflict, NotFound
+from booksync.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
+from booksync.ids import new_id
+from booksync.imports.models import RunStatus
+from booksync.imports.service import customer_import_answer
 from booksync.integrations.models import Connection, ProviderMapping, SyncSettings
 from booksync.integrations.schemas import AccountMappingsIn, IntegrationList, IntegrationOut, SettingsIn
+from booksync.integrations.tokens import needs_reauth_error
+from booksync.invoicing.service import primary_connection
+from booksync.sync.ports import ProviderError
 
 # What each provider can receive. Wave has no item sync: invoice lines need products, which the Wave adapter keeps.
 ITEM_SYNC_SUPPORTED: dict[str, bool] = {"quickbooks": True, "xero": True, "freshbooks": True, "wave": False}
@@ -42,6 +49,8 @@ class IntegrationService:
     connections: ConnectionRepo
     mappings: MappingRepo
     items: ItemLookup
+    imports: Any = None  # ImportService (booksync.imports.service): POST /customers/import, health.lastImport
+    import_budget_seconds: float = 20.0  # of the API's 29 s; the rest of a big import continues on the queue
 
     def overview(self, company_id: str) -> IntegrationList:
         known = {c.provider: c for c in self.connections.for_company(company_id)}
@@ -57,7 +66,7 @@ class IntegrationService:
                     tenant_id=conn.tenant_id,
                     connected_at=conn.connected_at,
                     settings=conn.settings,
-                    health=conn.health,
+                    health=self._health(company_id, conn) if provider in known else conn.health,
                 )
             )
         return IntegrationList(data=out)
@@ -103,14 +112,46 @@ class IntegrationService:
 
     # Provider-backed operations. Each provider lands as an adapter (booksync.providers); until a provider's adapter
     # is registered these answer `not_connected`, as the foundation issue allows.
+    # ---- imports (issue 7) ------------------------------------------------------------------------------------------
+    def _health(self, company_id: str, conn: Connection) -> Any:
+        if self.imports is None:
+            return conn.health
+        return conn.health.model_copy(update={"last_import": self.imports.status(company_id, conn.provider)})
+
     def import_customers(self, company_id: str) -> dict[str, object]:
-        connected = [c for c in self.connections.for_company(company_id) if c.status.value == "connected"]
-        if not connected:
+        """Every customer of the connected provider (all pages), classified; counts per class. Re-running it changes
+        nothing that did not change. A run longer than the API's budget continues on the import queue."""
+        conn = primary_connection(self.connections.for_company(company_id))
+        if conn is None:
             raise Conflict(
                 "No accounting provider is connected; connect one in Settings > Integrations, then import.",
                 code="not_connected",
             )
-        raise _unavailable(connected[0].provider)
+        name = PROVIDER_DISPLAY_NAMES[conn.provider]
+        if conn.status.value == "needs_reauth":
+            raise needs_reauth_error(conn.provider)
+        if self.imports is None:
+            raise _unavailable(conn.provider)
+        if not conn.settings.sync_customers:
+            raise Conflict(
+                f"Customer sync with {name} is off; turn on 'Sync customers' in Settings > Integrations, then import.",
+                code="customer_sync_off",
+            )
+        deadline = time.monotonic() + self.import_budget_seconds
+        try:
+            run = self.imports.import_customers(
+                company_id, conn.provider, new_id("imp"), lambda: int((deadline - time.monotonic()) * 1000)
+            )
+        except ProviderError as exc:
+            raise ServiceUnavailable(
+                f"{name} did not answer the import ({exc.message}); try again in a minute.", code="provider_unavailable"
+            ) from exc
+        if run.status == RunStatus.FAILED:
+            if run.last_error == "needs_reauth":
+                raise needs_reauth_error(conn.provider)
+            last = run.errors[-1].message if run.errors else "the import failed"
+            raise Conflict(f"The import from {name} failed: {last}", code=run.last_error or "import_failed")
+        return customer_import_answer(run)
 
 
 def _unavailable(provider: str) -> Conflict:

@@ -34,6 +34,7 @@ class SyncService:
     engine: Any = None  # SyncEngine
     customers: Any = None  # CustomerRepository (last errors of dead-lettered customer pushes)
     items: Any = None  # ItemRepository
+    imports: Any = None  # ImportService (booksync.imports.service)
 
     def sync_now(self, company_id: str, invoice_id: str) -> dict[str, Any]:
         """The Sync / Resync button: push now and answer the outcome (SyncFailed carries it on failure)."""
@@ -87,8 +88,19 @@ class SyncService:
         return str(outcome.get("status"))
 
     def handle_import_message(self, company_id: str, provider: str, run_id: str) -> str:
-        logger.info("import skipped", reason="no importer for provider in this build", provider=provider)
-        return "skipped"
+        """Run (or resume) the import run for (company, provider). Retryable provider failures are raised (SQS
+        retries; the run resumes at its checkpoint); a run that nears the time limit re-enqueues itself."""
+        if self.imports is None:
+            logger.info("import skipped", reason="no import service in this build", provider=provider)
+            return "skipped"
+        try:
+            run = self.imports.run(company_id, provider, run_id)
+        except AppError as exc:
+            if exc.code != "not_connected":  # not_connected: this provider has no importer in this build
+                raise
+            logger.info("import skipped", reason=exc.message, provider=provider)
+            return "skipped"
+        return str(run.status.value)
 
     def dead_letter(self, company_id: str, entity_type: str, entity_id: str, message: dict[str, Any]) -> None:
         """A message that exhausted its retries: one notification carrying the entity's last error."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from booksync.providers.quickbooks.accounting import QuickBooksAccounting
+from booksync.providers.quickbooks.imports import QuickBooksImporter
 from booksync.providers.quickbooks.oauth import QuickBooksOAuth
 
 
@@ -16,3 +17,8 @@ def oauth_client() -> QuickBooksOAuth:
 @lru_cache(maxsize=1)
 def accounting() -> QuickBooksAccounting:
     return QuickBooksAccounting()
+
+
+@lru_cache(maxsize=1)
+def importer() -> QuickBooksImporter:
+    return QuickBooksImporter()

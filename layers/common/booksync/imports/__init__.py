@@ -1,0 +1,1 @@
+"""Imports from the books (weekly auto-sync, POST /customers/import): the port, the service, the run model."""
