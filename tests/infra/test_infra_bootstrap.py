@@ -10,6 +10,7 @@ import pytest
 from local.stack import LocalStack, Template
 from local.stack.bootstrap import Bootstrap
 from local.stack.resolver import Resolver
+from local.stack.servers import sandbox_env
 from local.stack.template import referenced_logical_id
 
 pytestmark = pytest.mark.moto_server
@@ -106,10 +107,11 @@ def test_bootstrap_creates_the_schedule_targeting_the_function(stack: LocalStack
 def test_bootstrap_is_idempotent(stack: LocalStack, repo_template: Template) -> None:
     # Given a bootstrapped server / When the bootstrap runs again / Then it finds the same resources, adds none
     assert stack.resolver is not None
+    sandbox = "http://127.0.0.1:4010"
     again = Bootstrap(
         repo_template,
         Resolver(repo_template, moto_url=stack.moto_url, api_url=stack.api_url),
-    ).run(base_env=stack.base_env)
+    ).run(sandbox_url=sandbox, sandbox_env=sandbox_env(sandbox), base_env=stack.base_env)
     assert again.resources == stack.resources
     assert again.env == stack.env
     # (moto adds a key of its own for the table's SSE: count the keys the bootstrap tagged)
