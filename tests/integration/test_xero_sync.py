@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -239,29 +238,3 @@ def test_minute_limit_is_waited_out_with_retry_after(world: dict[str, Any]) -> N
     assert r.status == 200, r.body
     assert 7.0 in waits
     assert tenant(world["url"], org)["counts"]["Invoices"] == 1
-
-
-def test_a_day_limit_defers_the_queued_push_until_the_allowance_returns(world: dict[str, Any]) -> None:
-    sqs, queues = world["aws"]["sqs"], world["aws"]["queues"]
-    api = load_function("api").lambda_handler
-    org = connect_xero("co_a")
-    map_default_income_account("co_a")
-    inv = _setup_invoice(api)["invoice"]
-    drain(sqs, queues["invoice-sync"], "sync_invoice")  # the new contact and item go first
-    # Given the organisation's daily allowance is used up
-    used = tenant(world["url"], org)["limits"]["requests_last_day"]
-    httpx.post(f"{world['url']}/_sandbox/xero/config", json={"daily_limit": used}).raise_for_status()
-    # When the invoice is sent and its queued push meets the day limit
-    invoke(api, http_event("api/send_invoice.json", path=f"/invoices/{inv['id']}/send"))
-    (response,) = drain(sqs, queues["invoice-sync"], "sync_invoice", rounds=1)
-    assert len(response["batchItemFailures"]) == 1
-    # Then the message is not retried now (its visibility runs until Xero's Retry-After, capped at SQS's 12 h):
-    # no receive burns the allowance or the message's maxReceiveCount, and nothing reaches the DLQ. (This queue's
-    # own visibility timeout is 2 s: past it, an undeferred message would be back.)
-    time.sleep(2.5)
-    assert sqs.receive_message(QueueUrl=queues["invoice-sync"], WaitTimeSeconds=0).get("Messages", []) == []
-    attrs = sqs.get_queue_attributes(QueueUrl=queues["invoice-sync"], AttributeNames=["All"])["Attributes"]
-    assert attrs["ApproximateNumberOfMessagesNotVisible"] == "1"
-    assert sqs.receive_message(QueueUrl=queues["invoice-sync-dlq"], WaitTimeSeconds=0).get("Messages", []) == []
-    throttled = [e for e in requests_log(world["url"]) if e["outcome"] == "throttled_day"]
-    assert len(throttled) == 1

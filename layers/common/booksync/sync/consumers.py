@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -15,50 +14,13 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from booksync.config import get_settings
 from booksync.errors import NotFound
 from booksync.observability import logger
 from booksync.sync.messages import ImportMessage, InvoiceSyncMessage, PaymentSyncMessage
-from booksync.wiring import sqs_client, sync_service
-
-# A provider that names a wait longer than this (a day limit) gets the message back only then: the record's
-# visibility is extended (SQS allows 12 h at most), instead of burning retries into the DLQ.
-DEFER_AFTER_SECONDS = 60.0
-MAX_VISIBILITY_SECONDS = 43_200
-
-
-def _defer_when_told(record: SQSRecord, exc: BaseException) -> None:
-    wait = getattr(exc, "retry_after", None)
-    if not wait or wait <= DEFER_AFTER_SECONDS:
-        return
-    settings = get_settings()
-    queue_name = record.event_source_arn.rsplit(":", 1)[-1]
-    urls = (settings.invoice_sync_queue_url, settings.payment_sync_queue_url, settings.import_queue_url)
-    url = next((u for u in urls if u and u.rsplit("/", 1)[-1] == queue_name), None)
-    if url is None:
-        return
-    seconds = min(int(wait) + 1, MAX_VISIBILITY_SECONDS)
-    sqs_client().change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=seconds)
-    logger.warning("sync deferred by the provider's limit", seconds=seconds, message_id=record.message_id)
-
-
-def _deferring(record: SQSRecord, fn: Callable[[], str]) -> str:
-    try:
-        return fn()
-    except Exception as exc:
-        _defer_when_told(record, exc)
-        raise
+from booksync.wiring import sync_service
 
 
 def _invoice_record(record: SQSRecord) -> str:
-    return _deferring(record, lambda: _invoice(record))
-
-
-def _payment_record(record: SQSRecord) -> str:
-    return _deferring(record, lambda: _payment(record))
-
-
-def _invoice(record: SQSRecord) -> str:
     msg = InvoiceSyncMessage.model_validate_json(record.body)
     try:
         if msg.entity_type and msg.entity_id:
@@ -71,7 +33,7 @@ def _invoice(record: SQSRecord) -> str:
         return "gone"
 
 
-def _payment(record: SQSRecord) -> str:
+def _payment_record(record: SQSRecord) -> str:
     msg = PaymentSyncMessage.model_validate_json(record.body)
     logger.append_keys(invoice_id=msg.invoice_id, payment_id=msg.payment_id)
     try:

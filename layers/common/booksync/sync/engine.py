@@ -61,15 +61,12 @@ USER_ACTIONABLE = {
 class SyncFailed(AppError):
     """The invoice could not be pushed; ``outcome`` carries what happened to it and to each payment."""
 
-    def __init__(
-        self, error: SyncError, status: int, outcome: dict[str, Any], retryable: bool, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, error: SyncError, status: int, outcome: dict[str, Any], retryable: bool) -> None:
         super().__init__(error.message, code=error.code, details=[outcome])
         self.status = status
         self.error = error
         self.outcome = outcome
         self.retryable = retryable
-        self.retry_after = retry_after  # the provider said when to come back (e.g. a day limit)
 
 
 _STATUS = {
@@ -131,7 +128,7 @@ class SyncEngine:
         except ProviderError as exc:
             err = self._fail(company_id, conn.provider, "invoice", invoice_id, exc)
             outcome["invoice"] = {"id": invoice_id, "status": "failed", "error": _err(err)}
-            raise SyncFailed(err, _STATUS.get(err.code, 502), outcome, exc.retryable, exc.retry_after) from exc
+            raise SyncFailed(err, _STATUS.get(err.code, 502), outcome, exc.retryable) from exc
         except AppError as exc:  # needs_reauth / not_connected from the token manager
             err = self._fail_app(company_id, conn.provider, "invoice", invoice_id, exc)
             outcome["invoice"] = {"id": invoice_id, "status": "failed", "error": _err(err)}
