@@ -25,3 +25,14 @@ def retry_after(response: httpx.Response, default: float) -> float:
         return max(0.0, float(value)) if value is not None else default
     except ValueError:
         return default
+
+
+def retry_after_or_none(response: httpx.Response) -> float | None:
+    """The provider's ``Retry-After`` in seconds (never negative), or None when it sent none or sent garbage."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -25,7 +25,7 @@ import httpx
 from booksync.catalog.models import Address, Customer, Item
 from booksync.config import provider_url
 from booksync.invoicing.models import Invoice, Payment, PaymentMethod
-from booksync.providers.http import client, retry_after
+from booksync.providers.http import client, retry_after_or_none
 from booksync.sync.ports import (
     Account,
     Capabilities,
@@ -333,7 +333,7 @@ class FreshBooksAccounting:
         if resp.status_code < 400:
             return data
         if resp.status_code == 429:
-            raise RateLimited("FreshBooks rate limit reached", retry_after=_retry_after_or_none(resp))
+            raise RateLimited("FreshBooks rate limit reached", retry_after=retry_after_or_none(resp))
         if resp.status_code >= 500:
             raise Unavailable(f"FreshBooks answered {resp.status_code}")
         if resp.status_code == 409:  # "resource being modified by another request": nothing was changed
@@ -372,10 +372,6 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _retry_after_or_none(resp: httpx.Response) -> float | None:
-    return retry_after(resp, -1.0) if "Retry-After" in resp.headers else None
 
 
 __all__ = ["FreshBooksAccounting"]

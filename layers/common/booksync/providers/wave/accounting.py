@@ -29,7 +29,7 @@ import httpx
 from booksync.catalog.models import Address, Customer, Item
 from booksync.config import provider_url
 from booksync.invoicing.models import Invoice, Payment, PaymentMethod
-from booksync.providers.http import client, retry_after
+from booksync.providers.http import client, retry_after_or_none
 from booksync.sync.ports import (
     Account,
     Capabilities,
@@ -452,8 +452,7 @@ class WaveAccounting:
                 s.access_token = s.on_unauthorized(s.access_token)
                 continue
             if resp.status_code == 429 or "RATE_LIMITED" in codes:
-                has_header = "Retry-After" in resp.headers
-                raise RateLimited("Wave rate limit reached", retry_after=retry_after(resp, 0) if has_header else None)
+                raise RateLimited("Wave rate limit reached", retry_after=retry_after_or_none(resp))
             if resp.status_code >= 500 or "INTERNAL_SERVER_ERROR" in codes:
                 raise Unavailable(f"Wave answered {resp.status_code}: {message}")
             if resp.status_code in (401, 403) or codes & {"UNAUTHENTICATED", "FORBIDDEN"}:

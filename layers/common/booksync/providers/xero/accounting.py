@@ -23,7 +23,7 @@ import httpx
 from booksync.catalog.models import Address, Customer, Item
 from booksync.config import provider_url
 from booksync.invoicing.models import Invoice, Payment, PaymentMethod
-from booksync.providers.http import client
+from booksync.providers.http import client, retry_after_or_none
 from booksync.sync.ports import (
     Account,
     Capabilities,
@@ -470,10 +470,7 @@ class XeroAccounting:
 def _rate_limited(resp: httpx.Response) -> RateLimited:
     """Minute and concurrency limits pass quickly; a day limit must not be retried for a long while."""
     problem = resp.headers.get("X-Rate-Limit-Problem", "").lower()
-    try:
-        header = float(resp.headers["Retry-After"]) if "Retry-After" in resp.headers else None
-    except ValueError:
-        header = None
+    header = retry_after_or_none(resp)
     if "day" in problem or "daily" in problem:
         wait = max(header or 0.0, DAY_LIMIT_RETRY if header is None else 0.0, 600.0)
         return RateLimited(f"Xero's daily API limit for this organisation is used up ({problem})", retry_after=wait)
