@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from booksync.api import make_resolver, resolve
 from booksync.observability import logger, metrics, tracer
 from booksync.routes import sync
-from booksync.sync.consumers import invoice_batch
 
 app = make_resolver([sync.build()])
 
@@ -18,6 +17,8 @@ app = make_resolver([sync.build()])
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "Records" in event:  # SQS batch from InvoiceSyncQueue
+    if "Records" in event:  # SQS batch from InvoiceSyncQueue; imported here so the button's cold start skips it
+        from booksync.sync.consumers import invoice_batch
+
         return invoice_batch(event, context)
     return resolve(app, event, context)

@@ -105,3 +105,12 @@ def provider_credential(provider: str, kind: str) -> str:
 
         return str(parameters.get_secret(secret_name, max_age=300))
     return ""
+
+
+def check_provider(provider: str) -> str:
+    """``provider`` when it is one of ours, else a 404 naming the choices."""
+    from booksync.errors import NotFound
+
+    if provider not in PROVIDERS:
+        raise NotFound(f"Unknown provider '{provider}'; use one of {', '.join(PROVIDERS)}.", code="unknown_provider")
+    return provider

@@ -7,7 +7,11 @@ from pydantic.alias_generators import to_camel
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+    # defer_build: a model's validator is built on its first use, not at import (cold start: the API function
+    # declares ~60 models and one request touches a few of them)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, defer_build=True
+    )
 
 
 class RequestModel(ApiModel):
@@ -19,4 +23,5 @@ class RequestModel(ApiModel):
         serialize_by_alias=True,
         extra="forbid",
         str_strip_whitespace=True,
+        defer_build=True,
     )

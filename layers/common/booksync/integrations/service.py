@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from booksync.catalog.models import Item
-from booksync.config import PROVIDER_DISPLAY_NAMES, PROVIDERS
-from booksync.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
+from booksync.config import PROVIDER_DISPLAY_NAMES, PROVIDERS, check_provider
+from booksync.errors import BadRequest, Conflict, ServiceUnavailable
 from booksync.ids import new_id
 from booksync.imports.models import RunStatus
-from booksync.imports.service import customer_import_answer
 from booksync.integrations.models import Connection, ProviderMapping, SyncSettings
 from booksync.integrations.schemas import AccountMappingsIn, IntegrationList, IntegrationOut, SettingsIn
 from booksync.integrations.tokens import needs_reauth_error
@@ -36,12 +35,6 @@ class MappingRepo(Protocol):
 
 class ItemLookup(Protocol):
     def get_many(self, company_id: str, item_ids: Iterable[str]) -> dict[str, Item]: ...
-
-
-def check_provider(provider: str) -> str:
-    if provider not in PROVIDERS:
-        raise NotFound(f"Unknown provider '{provider}'; use one of {', '.join(PROVIDERS)}.", code="unknown_provider")
-    return provider
 
 
 @dataclass(frozen=True)
@@ -151,6 +144,8 @@ class IntegrationService:
                 raise needs_reauth_error(conn.provider)
             last = run.errors[-1].message if run.errors else "the import failed"
             raise Conflict(f"The import from {name} failed: {last}", code=run.last_error or "import_failed")
+        from booksync.imports.service import customer_import_answer  # the import service loads only when used
+
         return customer_import_answer(run)
 
 

@@ -7,9 +7,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from booksync.api import company_id, json_response
 from booksync.api import doc as _doc
+from booksync.config import check_provider
 from booksync.integrations.models import ProviderMapping, SyncSettings
 from booksync.integrations.schemas import AccountList, AccountMappingsIn, ConnectOut, IntegrationList, SettingsIn
-from booksync.integrations.service import check_provider
 from booksync.wiring import integration_service, oauth_service, sync_engine
 
 
