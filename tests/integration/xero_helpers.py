@@ -539,3 +539,14 @@ class XeroClient:
         response = self.http.get(f"/_sandbox/xero/tenants/{tenant_id}")
         assert response.status_code == 200, response.text
         return dict(response.json())
+
+
+# ---- imports (issue 7): calls counted from the sandbox's request log -----------------------------------------------
+def xero_last_seq(sandbox_url: str) -> int:
+    return int(httpx.get(f"{sandbox_url}/_sandbox/requests", params={"provider": "xero"}).json()["last_seq"])
+
+
+def xero_api_calls(sandbox_url: str, since: int) -> list[dict[str, Any]]:
+    """Accounting API requests received after ``since`` (token refreshes, connections and control calls excluded)."""
+    rows = httpx.get(f"{sandbox_url}/_sandbox/requests", params={"provider": "xero", "since": since}).json()
+    return [r for r in rows["requests"] if "/api.xro/2.0/" in r["path"]]

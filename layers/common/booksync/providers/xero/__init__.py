@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from booksync.providers.xero.accounting import XeroAccounting
+from booksync.providers.xero.imports import XeroImporter
 from booksync.providers.xero.oauth import XeroOAuth
 
 
@@ -16,3 +17,8 @@ def oauth_client() -> XeroOAuth:
 @lru_cache(maxsize=1)
 def accounting() -> XeroAccounting:
     return XeroAccounting()
+
+
+@lru_cache(maxsize=1)
+def importer() -> XeroImporter:
+    return XeroImporter()
