@@ -63,8 +63,11 @@ test-infra: setup
 test-stack: setup
 	$(BIN)/python -m pytest -q -m stack tests
 
-soak: setup  ## the long reliability runs
+soak: setup  ## the long reliability runs (issue 8's full figures; written to docs/RELIABILITY.md)
 	$(BIN)/python -m pytest -q -m soak tests
+
+reliability: setup  ## the short reliability and security suite alone (also part of make test)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) -m "not soak" tests/reliability
 
 lint: setup  ## ruff + mypy
 	$(BIN)/ruff check .

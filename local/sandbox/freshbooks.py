@@ -308,6 +308,7 @@ class FbConfig:
     rate_limit_per_minute: int | None = RATE_LIMIT_PER_MINUTE
     concurrency_limit: int | None = CONCURRENCY_LIMIT
     retry_after_on_429: int | None = None  # whether FreshBooks sends Retry-After is UNCONFIRMED: none by default
+    max_per_page: int = MAX_PER_PAGE  # the silent per_page cap; tests lower it to page small lists
     unique_invoice_numbers: bool = False
     default_account_id: str = DEFAULT_ACCOUNT_ID
     default_business_name: str = DEFAULT_BUSINESS_NAME
@@ -405,6 +406,7 @@ class FreshBooksSandbox(ProviderSandbox):
             "rate_limit_per_minute": self.config.rate_limit_per_minute,
             "concurrency_limit": self.config.concurrency_limit,
             "retry_after_on_429": self.config.retry_after_on_429,
+            "max_per_page": self.config.max_per_page,
             "unique_invoice_numbers": self.config.unique_invoice_numbers,
             "default_account_id": self.config.default_account_id,
             "default_business_name": self.config.default_business_name,
@@ -439,6 +441,10 @@ class FreshBooksSandbox(ProviderSandbox):
                 policy.rotation = value
             elif key in ("rate_limit_per_minute", "concurrency_limit", "retry_after_on_429"):
                 setattr(config, key, _positive_int_or_none(key, value))
+            elif key == "max_per_page":
+                config.max_per_page = _positive_int_or_none(key, value) or MAX_PER_PAGE
+                if config.max_per_page > MAX_PER_PAGE:
+                    raise ConfigError(f"max_per_page cannot exceed FreshBooks' cap of {MAX_PER_PAGE}")
             elif key == "unique_invoice_numbers":
                 if not isinstance(value, bool):
                     raise ConfigError("unique_invoice_numbers must be a boolean")
@@ -944,7 +950,7 @@ class FreshBooksSandbox(ProviderSandbox):
         except ValueError:
             raise FbError(1014, "Invalid page.", field_name="page") from None
         try:
-            per_page = min(MAX_PER_PAGE, max(1, int(req.query.get("per_page", str(DEFAULT_PER_PAGE)))))
+            per_page = min(self.config.max_per_page, max(1, int(req.query.get("per_page", str(DEFAULT_PER_PAGE)))))
         except ValueError:
             raise FbError(1013, "Invalid per_page.", field_name="per_page") from None
         total = len(rows)

@@ -57,6 +57,7 @@ class _TenantState:
     window: SlidingWindow = field(default_factory=SlidingWindow)
     day: SlidingWindow = field(default_factory=lambda: SlidingWindow(DAY_SECONDS))
     inflight: int = 0
+    max_inflight: int = 0  # the most requests ever in flight at once (what a client's concurrency cap must bound)
     throttled_rate: int = 0
     throttled_concurrency: int = 0
     throttled_day: int = 0
@@ -86,6 +87,7 @@ class TenantLimiter:
             if limits.per_day is not None:
                 state.day.try_add(now, None)
             state.inflight += 1
+            state.max_inflight = max(state.max_inflight, state.inflight)
             return None
 
     def seconds_until_free(self, provider: str, tenant: str, reason: str, now: float) -> float:
@@ -106,6 +108,7 @@ class TenantLimiter:
             if state is None:
                 return {
                     "inflight": 0,
+                    "max_inflight": 0,
                     "requests_last_minute": 0,
                     "requests_last_day": 0,
                     "throttled_rate": 0,
@@ -114,6 +117,7 @@ class TenantLimiter:
                 }
             return {
                 "inflight": state.inflight,
+                "max_inflight": state.max_inflight,
                 "requests_last_minute": state.window.count(now),
                 "requests_last_day": state.day.count(now),
                 "throttled_rate": state.throttled_rate,

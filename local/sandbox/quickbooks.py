@@ -44,6 +44,7 @@ CDC_LOOKBACK_DAYS = 30
 CDC_MAX_OBJECTS = 1000
 REQUESTID_MAX = 50
 BATCH_REQUESTID_MAX = 36
+BATCH_BID_MAX = 10
 DOCNUMBER_MAX = 21
 ITEM_NAME_MAX = 100
 DISPLAY_NAME_MAX = 500  # UNCONFIRMED (Intuit reference page); the XSD gives no limit
@@ -2029,6 +2030,8 @@ class QuickBooksSandbox(ProviderSandbox):
             bids = [item.get("bId") if isinstance(item, dict) else None for item in items]
             if any(not b for b in bids) or len(set(bids)) != len(bids):
                 raise business("Every batch item needs a unique bId.", "bId")
+            if any(len(str(b)) > BATCH_BID_MAX for b in bids):  # QB.md §4: each bId at most 10 characters
+                raise business(f"A bId is at most {BATCH_BID_MAX} characters.", "bId")
         except QboFault as fault:
             return self._fault(fault)
         results = []

@@ -13,6 +13,7 @@ import binascii
 import copy
 import json
 import secrets
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -90,6 +91,7 @@ SEED_ACCOUNTS = (
 )
 CENT = Decimal("0.01")
 OPERATION_FAULT_MODES = ("status", "commit_then_500", "commit_then_drop")
+OPERATION_LOG_SIZE = 20_000
 
 
 def _b64(text: str) -> str:
@@ -280,6 +282,8 @@ class WaveSandbox(ProviderSandbox):
         self._code_access: dict[str, tuple[str, list[str]]] = {}
         self._grant_access: dict[str, tuple[str, list[str]]] = {}
         self.stats = {"validation_failures": 0, "bad_user_input": 0, "unauthenticated": 0}
+        # what each GraphQL request asked (the request log has one path for all of Wave): tests read it in-process
+        self.operations: deque[dict[str, Any]] = deque(maxlen=OPERATION_LOG_SIZE)
 
     def env(self, base_url: str) -> dict[str, str]:
         prefix = f"{base_url}/{self.name}"
@@ -617,6 +621,13 @@ class WaveSandbox(ProviderSandbox):
         operation = get_operation_ast(document, operation_name)
         if operation is None:
             return self._errors(400, {"message": "Unknown operation", "extensions": {"code": "BAD_USER_INPUT"}})
+        self.operations.append(
+            {
+                "seq": self.core.log.last_seq,  # this request's seq in the request log (requests are serialised)
+                "operation": operation.name.value if operation.name else None,
+                "variables": copy.deepcopy(variables) if isinstance(variables, dict) else {},
+            }
+        )
         coerced = get_variable_values(self.schema, operation.variable_definitions or (), variables)
         if isinstance(coerced, list):
             self.stats["bad_user_input"] += 1
@@ -833,10 +844,14 @@ class WaveSandbox(ProviderSandbox):
 
     def customer_view(self, biz: WaveBusiness, ctx: Context, c: dict[str, Any]) -> dict[str, Any]:
         address = c.get("_address")
-        due = sum(
-            (self._total(i) - self._paid(biz, i) for i in biz.invoices.values() if i["_customer"] == c["id"]),
-            Decimal(0),
-        )
+
+        def outstanding(info: Any) -> dict[str, Any]:  # computed only when asked for (it reads every invoice)
+            due = sum(
+                (self._total(i) - self._paid(biz, i) for i in biz.invoices.values() if i["_customer"] == c["id"]),
+                Decimal(0),
+            )
+            return _money(max(Decimal(0), due), self.currency(biz.currency))
+
         return self._strip(c) | {
             "business": lambda info: self.business_view(biz, ctx),
             "currency": self.currency(c.get("_currency") or biz.currency),
@@ -856,7 +871,7 @@ class WaveSandbox(ProviderSandbox):
             },
             "createdAt": _iso(c["_created"]),
             "modifiedAt": _iso(c["_modified"]),
-            "outstandingAmount": _money(max(Decimal(0), due), self.currency(biz.currency)),
+            "outstandingAmount": outstanding,
         }
 
     def account_view(self, biz: WaveBusiness, ctx: Context, a: dict[str, Any]) -> dict[str, Any]:
@@ -918,7 +933,7 @@ class WaveSandbox(ProviderSandbox):
             "total": _money(total, currency),
             "amountDue": _money(max(Decimal(0), total - paid), currency),
             "amountPaid": _money(paid, currency),
-            "payments": [self.payment_view(biz, ctx, p) for p in biz.payments.values() if p["_invoice"] == inv["id"]],
+            "payments": [self.payment_view(biz, ctx, p) for p in self._payments_of(biz, inv)],
             "createdAt": _iso(inv["_created"]),
             "modifiedAt": _iso(inv["_modified"]),
         }
@@ -927,9 +942,12 @@ class WaveSandbox(ProviderSandbox):
     def _total(inv: dict[str, Any]) -> Decimal:
         return sum((i["amount"] for i in inv["_items"]), Decimal(0))
 
+    def _paid(self, biz: WaveBusiness, inv: dict[str, Any]) -> Decimal:
+        return sum((p["amount"] for p in self._payments_of(biz, inv)), Decimal(0))
+
     @staticmethod
-    def _paid(biz: WaveBusiness, inv: dict[str, Any]) -> Decimal:
-        return sum((p["amount"] for p in biz.payments.values() if p["_invoice"] == inv["id"]), Decimal(0))
+    def _payments_of(biz: WaveBusiness, inv: dict[str, Any]) -> list[dict[str, Any]]:
+        return [p for p in biz.payments.values() if p["_invoice"] == inv["id"]]
 
     def _status(self, biz: WaveBusiness, inv: dict[str, Any]) -> str:
         if inv["_status"] == "DRAFT":

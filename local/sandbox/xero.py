@@ -54,6 +54,8 @@ from local.sandbox.oauth import OAuthApp, OAuthError, OAuthPolicy, OAuthServer
 from local.sandbox.xero_books import Books, Invalid, NotFoundError, Org
 from local.sandbox.xero_query import QueryError, compile_where, ms_date, parse_if_modified_since, sort_rows
 
+ITEMS_PER_REQUEST_MAX = 500  # X.md §5
+
 DEFAULT_CLIENT_ID = "local-xero-client"
 DEFAULT_CLIENT_SECRET = "local-xero-secret"
 DEFAULT_TENANT_ID = "6e9c2b2e-0c7d-4f0e-9a55-1b1e5e0d0a01"
@@ -900,6 +902,13 @@ class XeroSandbox(ProviderSandbox):
 
     def _elements(self, body: Any, resource: str, method: str) -> list[Any]:
         if isinstance(body, dict) and isinstance(body.get(resource), list):
+            if resource == "Items" and len(body[resource]) > ITEMS_PER_REQUEST_MAX:
+                # X.md §5: Items take at most 500 per request (exact answer UNCONFIRMED: a validation error)
+                raise self._error(
+                    10,
+                    "ValidationException",
+                    f"A maximum of {ITEMS_PER_REQUEST_MAX} items can be created or updated per request",
+                )
             return list(body[resource])
         if resource in ("Payments", "Accounts") and isinstance(body, dict) and resource not in body:
             return [body]  # POST /Payments and PUT /Accounts take one bare object (spec requestBody)

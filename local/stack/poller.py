@@ -9,12 +9,14 @@ builds a real SQS Lambda event, invokes the handler in-process and then:
 - makes failed records visible again after ``retry_delay`` seconds (local default 1 s, env ``LOCAL_SQS_RETRY_DELAY``)
   instead of the queue's VisibilityTimeout (minutes), so a poison message reaches its DLQ after the template's
   ``maxReceiveCount`` in seconds. The redrive itself is the queue's own (moto applies RedrivePolicy on receive).
+  Records the consumer deferred itself (``booksync.ratelimit.deferred_receipts``) keep the visibility it set.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -86,6 +88,13 @@ def failed_message_ids(result: Any, message_ids: list[str], *, report_batch_item
             return set(message_ids)
         failed.add(identifier)
     return failed
+
+
+def _deferred(receipt_handle: str) -> bool:
+    """Did the consumer defer this record itself (a provider's day limit: visibility set to hours)? Lambda leaves a
+    failed record's visibility alone, so the local retry shortening must not undo that deferral."""
+    ratelimit = sys.modules.get("booksync.ratelimit")
+    return ratelimit is not None and ratelimit.deferred_receipts.pop(receipt_handle) is not None
 
 
 @dataclass
@@ -182,7 +191,7 @@ class QueuePoller:
             )
             failed = set(ids)
         done = [m for m in messages if m["MessageId"] not in failed]
-        retry = [m for m in messages if m["MessageId"] in failed]
+        retry = [m for m in messages if m["MessageId"] in failed and not _deferred(m["ReceiptHandle"])]
         if done:
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,

@@ -38,6 +38,7 @@ API_ROUTES = [
     "DELETE /integrations/{provider}",
     "PUT /integrations/{provider}/settings",
     "GET /integrations/{provider}/accounts",
+    "POST /integrations/{provider}/backfill",
     "GET /account-mappings",
     "PUT /account-mappings",
     "POST /customers",
@@ -216,7 +217,14 @@ def test_template_queue_sends_only_where_design_sends(repo_template: Template) -
         for statement in _function_statements(repo_template, fid):
             if "sqs:SendMessage" in _as_list(statement["Action"]):
                 sends.setdefault(fid, set()).update(referenced_logical_id(r) for r in _as_list(statement["Resource"]))
-    assert sends == {"ApiFunction": {"InvoiceSyncQueue", "PaymentSyncQueue"}, "WeeklySyncFunction": {"ImportQueue"}}
+    assert sends == {
+        "ApiFunction": {"InvoiceSyncQueue", "PaymentSyncQueue", "ImportQueue"},
+        "SyncInvoiceFunction": {"InvoiceSyncQueue"},  # a rate-limited push re-queued for later (deferral)
+        "SyncPaymentsFunction": {"PaymentSyncQueue"},
+        "OauthCallbackFunction": {"ImportQueue"},  # the backfill after a connect
+        "WeeklySyncFunction": {"ImportQueue"},
+        "ImportChangesFunction": {"ImportQueue"},  # a backfill's continuation
+    }
 
 
 def test_template_gsi_access_only_for_the_weekly_fan_out(repo_template: Template) -> None:

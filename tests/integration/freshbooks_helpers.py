@@ -170,3 +170,48 @@ def drain_to_dead_letter(sqs: Any, queue_url: str, function: str, deliveries: in
 def notifications(company: str = "co_a") -> dict[str, Any]:
     api = load_function("api").lambda_handler
     return dict(invoke(api, http_event("api/list_notifications.json", company=company)).body)
+
+
+# ---- imports (tests/integration/test_import_freshbooks.py, test_import_soak_freshbooks.py) -------------------------
+def fb_sandbox(world: dict[str, Any]) -> Any:
+    return world["sandbox"].core.providers[PROVIDER]
+
+
+def fb_seed(world: dict[str, Any], account: str, kind: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create objects (kind: client, item, invoice, payment) through the sandbox's own validation, under its lock;
+    answers them as the API renders them (with invoice lines)."""
+    core, sandbox = world["sandbox"].core, fb_sandbox(world)
+    with core.lock:
+        business = sandbox.businesses[account]
+        made = [getattr(sandbox, f"_create_{kind}")(business, dict(body)) for body in bodies]
+        return [sandbox.render(business, kind, obj, lines=True) for obj in made]
+
+
+def fb_update(world: dict[str, Any], account: str, kind: str, object_id: int, **changes: Any) -> dict[str, Any]:
+    core, sandbox = world["sandbox"].core, fb_sandbox(world)
+    with core.lock:
+        business = sandbox.businesses[account]
+        obj = getattr(sandbox, f"_update_{kind}")(business, business.objects[kind][int(object_id)], changes)
+        return dict(sandbox.render(business, kind, obj, lines=True))
+
+
+def configure(sandbox_url: str, **knobs: Any) -> dict[str, Any]:
+    r = httpx.post(f"{sandbox_url}/_sandbox/{PROVIDER}/config", json=knobs)
+    r.raise_for_status()
+    return dict(r.json())
+
+
+def last_seq(sandbox_url: str) -> int:
+    return int(httpx.get(f"{sandbox_url}/_sandbox/requests", params={"provider": PROVIDER}).json()["last_seq"])
+
+
+def list_calls(sandbox_url: str, since: int) -> list[dict[str, Any]]:
+    """Accounting list requests received since ``since`` (token calls, identity and control calls excluded), each
+    with ``kind`` (the resource's last path segment: clients, items, invoices, payments) and ``params``."""
+    rows = httpx.get(f"{sandbox_url}/_sandbox/requests", params={"provider": PROVIDER, "since": since}).json()
+    out = []
+    for r in rows["requests"]:
+        if "/accounting/account/" in r["path"]:
+            params = {k: v[-1] for k, v in parse_qs(r["query"] or "").items()}
+            out.append({**r, "kind": r["path"].rstrip("/").rsplit("/", 1)[-1], "params": params})
+    return out

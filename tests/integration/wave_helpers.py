@@ -94,3 +94,131 @@ def graphql(sandbox_url: str, token: str, query: str, variables: dict[str, Any] 
     )
     assert r.status_code == 200, r.text
     return dict(r.json())
+
+
+# ---- imports from Wave (tests/integration/test_import_wave.py, test_import_soak_wave.py) ----------------------------
+MUTATION_KEYS = {
+    "customerCreate": "customer",
+    "customerPatch": "customer",
+    "productCreate": "product",
+    "productPatch": "product",
+    "invoiceCreate": "invoice",
+    "invoicePatch": "invoice",
+    "invoiceApprove": "invoice",
+    "invoicePaymentCreateManual": "invoicePayment",
+}
+
+
+def wave_sandbox(world: dict[str, Any]) -> Any:
+    return world["sandbox"].core.providers[PROVIDER]
+
+
+def wave_mutate(world: dict[str, Any], business: str, mutation: str, inputs: list[dict[str, Any]]) -> list[str]:
+    """Run a mutation resolver of the sandbox in-process (its own validation), under the sandbox lock, once per input;
+    answers the ids. Bulk seeding through HTTP would only test the sandbox's rate limit."""
+    from local.sandbox.wave import Context, Root
+
+    sandbox = wave_sandbox(world)
+    ids = []
+    with world["sandbox"].core.lock:
+        user = next(u for u in sandbox.users.values() if business in u.businesses)
+        root = Root(sandbox, Context(user, [business], {"customer:*", "product:*", "invoice:*", "account:*"}))
+        for data in inputs:
+            result = getattr(root, mutation)(None, data)
+            assert result["didSucceed"], (mutation, result["inputErrors"])
+            ids.append(str(result[MUTATION_KEYS[mutation]]["id"]))
+    return ids
+
+
+def wave_account(world: dict[str, Any], business: str, name: str) -> str:
+    with world["sandbox"].core.lock:
+        accounts = wave_sandbox(world).businesses[business].accounts
+        return str(next(a["id"] for a in accounts.values() if a["name"] == name))
+
+
+def seed_wave_books(
+    world: dict[str, Any], business: str, customers: int, products: int, invoices: int, payments: int, prefix: str = ""
+) -> dict[str, list[str]]:
+    """Customers, products (sold: income account Sales), approved invoices (one line, 2 x 10.00) on them, and a
+    5.00 payment on each of the first ``payments`` invoices. Answers the Wave ids per kind."""
+    import datetime as dt
+
+    sales, cash = wave_account(world, business, "Sales"), wave_account(world, business, "Cash on Hand")
+    made: dict[str, list[str]] = {}
+    made["customer"] = wave_mutate(
+        world,
+        business,
+        "customerCreate",
+        [
+            {
+                "businessId": business,
+                "name": f"{prefix}Customer {i:05d}",
+                "firstName": "Pat",
+                "lastName": f"Doe{i}",
+                "address": {"addressLine1": f"{i} Oak Lane", "city": "Springfield"},
+            }
+            for i in range(customers)
+        ],
+    )
+    made["item"] = wave_mutate(
+        world,
+        business,
+        "productCreate",
+        [
+            {"businessId": business, "name": f"{prefix}Service {i:05d}", "unitPrice": f"{10 + i % 7}.00"}
+            | {"incomeAccountId": sales}
+            for i in range(products)
+        ],
+    )
+    made["invoice"] = wave_mutate(
+        world,
+        business,
+        "invoiceCreate",
+        [
+            {
+                "businessId": business,
+                "customerId": made["customer"][i % customers],
+                "invoiceNumber": f"{prefix}W{i:05d}",
+                "status": "SAVED",
+                "invoiceDate": dt.date(2025, 3, 1),
+                "dueDate": dt.date(2025, 3, 31),
+                "items": [{"productId": made["item"][i % products], "quantity": "2", "unitPrice": "10.00"}],
+            }
+            for i in range(invoices)
+        ],
+    )
+    made["payment"] = wave_mutate(
+        world,
+        business,
+        "invoicePaymentCreateManual",
+        [
+            {
+                "invoiceId": made["invoice"][i],
+                "paymentAccountId": cash,
+                "amount": "5.00",
+                "paymentDate": dt.date(2025, 3, 5),
+                "paymentMethod": "CHEQUE",
+                "exchangeRate": "1",
+                "memo": f"CHK-{i}",
+            }
+            for i in range(payments)
+        ],
+    )
+    return made
+
+
+def wave_last_seq(world: dict[str, Any]) -> int:
+    return int(httpx.get(f"{world['url']}/_sandbox/requests", params={"provider": PROVIDER}).json()["last_seq"])
+
+
+def wave_api_calls(world: dict[str, Any], since: int) -> list[dict[str, Any]]:
+    """GraphQL requests Wave received since ``since`` (from the sandbox's request log; OAuth calls excluded)."""
+    rows = httpx.get(f"{world['url']}/_sandbox/requests", params={"provider": PROVIDER, "since": since}).json()
+    return [r for r in rows["requests"] if r["path"].endswith("/graphql/public")]
+
+
+def wave_operations(world: dict[str, Any], since: int) -> list[str]:
+    """What those requests asked, as "<operation> <page>" (Wave is one URL: the sandbox records each operation)."""
+    with world["sandbox"].core.lock:
+        ops = [o for o in wave_sandbox(world).operations if o["seq"] > since]
+    return [f"{o['operation']} {o['variables'].get('page', '')}".strip() for o in ops]

@@ -131,4 +131,22 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
     if len(body) > limit * (4 / 3 if event.get("isBase64Encoded") else 1):
         exc = PayloadTooLarge(f"The request body is larger than {limit} bytes; send less data per request.")
         return {"statusCode": 413, "headers": {"Content-Type": JSON}, "body": json.dumps(exc.body())}
+    if body and event.get("isBase64Encoded") and not _utf8(body):
+        logger.info("request rejected", reason="validation", fields="body")
+        detail = {"field": "body", "in": "body", "message": "not UTF-8 text", "type": "json_invalid"}
+        message = "The request is not valid: the body is not UTF-8 encoded JSON."
+        payload = {"error": {"code": "validation_error", "message": message, "details": [detail]}}
+        return {"statusCode": 422, "headers": {"Content-Type": JSON}, "body": json.dumps(payload)}
     return app.resolve(event, context)
+
+
+def _utf8(b64: str) -> bool:
+    """A base64 body (API Gateway's encoding of non-text payloads) that decodes to UTF-8 text."""
+    import base64
+    import binascii
+
+    try:
+        base64.b64decode(b64).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return True

@@ -90,6 +90,7 @@ def sync_service() -> Any:
         customers=CustomerRepository(),
         items=ItemRepository(),
         imports=import_service(),
+        enqueue_backfill=enqueue_backfill,
     )
 
 
@@ -100,6 +101,7 @@ def sync_engine() -> Any:
         CompanyRepository,
         ConnectionRepository,
         CustomerRepository,
+        ImportRepository,
         InvoiceRepository,
         ItemRepository,
         MappingRepository,
@@ -120,6 +122,7 @@ def sync_engine() -> Any:
         notifier=notification_service(),
         tokens=token_manager(),
         provider_for=providers.accounting,
+        bulk=ImportRepository(),
     )
 
 
@@ -170,6 +173,7 @@ def oauth_service() -> Any:
         cipher=token_cipher(),
         tokens=token_manager(),
         state_ttl=s.oauth_state_ttl_seconds,
+        backfill=enqueue_backfill,
     )
 
 
@@ -216,6 +220,33 @@ def requeue_import(company_id: str, provider: str, run_id: str, seq: int) -> Non
     )
 
 
+def enqueue_backfill(company_id: str, provider: str, run_id: str, seq: int = 0) -> None:
+    """Queue a backfill run (or its continuation) on the ImportQueue, in the company+provider group."""
+    import hashlib
+    import json
+
+    from booksync.sync.messages import backfill_message
+
+    body = backfill_message(company_id, provider, run_id, seq)
+    sqs_client().send_message(
+        QueueUrl=get_settings().import_queue_url,
+        MessageBody=json.dumps(body, separators=(",", ":")),
+        MessageGroupId=f"{company_id}#{provider}"[:128],
+        MessageDeduplicationId=hashlib.sha256(f"backfill#{run_id}#{company_id}#{provider}#{seq}".encode()).hexdigest(),
+    )
+
+
+# ---- provider pacing (booksync.ratelimit) ----------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def rate_pacer() -> Any:
+    """The per-tenant provider budget every provider HTTP call consults (tests swap its clock and sleeps)."""
+    from booksync.adapters.dynamodb import RateBudgetRepository
+    from booksync.ratelimit import Pacer
+
+    timeout = get_settings().provider_timeout_seconds
+    return Pacer(store=RateBudgetRepository(), lease_seconds=3 * timeout + 5)
+
+
 def reset() -> None:
     """Forget every cached client, service and provider adapter (tests call this between AWS set-ups)."""
     from booksync import providers
@@ -236,6 +267,7 @@ def reset() -> None:
         token_manager,
         sync_engine,
         import_service,
+        rate_pacer,
     ):
         fn.cache_clear()
     get_settings.cache_clear()

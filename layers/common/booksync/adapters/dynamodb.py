@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -810,20 +811,44 @@ class ConnectionRepository:
         )
 
 
+# Income accounts of imported items live apart from the user's mapping, spread over a few records: one DynamoDB item
+# holds at most 400 KB, and 10,000 items with long provider account ids (Wave, Xero) would not fit in one.
+IMPORTED_ACCOUNT_SHARDS = 16
+
+
+def _imported_accounts_sk(provider: str, shard: int) -> str:
+    return f"MAPPING#{provider}#IMPORTED#{shard:02d}"
+
+
+def _account_shard(item_id: str) -> int:
+    return int(hashlib.sha256(item_id.encode()).hexdigest()[:8], 16) % IMPORTED_ACCOUNT_SHARDS
+
+
+def _merged_mappings(rows: Iterable[MappingRecord]) -> dict[str, ProviderMapping]:
+    """The user's mapping record per provider, over the accounts imported items came with (the user's choice wins)."""
+    chosen: dict[str, MappingRecord] = {}
+    imported: dict[str, dict[str, str]] = {}
+    for r in rows:
+        if r.sk.count("#") == 1:
+            chosen[r.provider] = r
+        else:
+            imported.setdefault(r.provider, {}).update(r.items or {})
+    out: dict[str, ProviderMapping] = {}
+    for provider in sorted(set(chosen) | set(imported)):
+        user = chosen.get(provider)
+        items = {**imported.get(provider, {}), **(dict(user.items or {}) if user is not None else {})}
+        out[provider] = ProviderMapping(default_account_id=user.default_account_id if user else None, items=items)
+    return out
+
+
 class MappingRepository:
     def get_all(self, company_id: str) -> dict[str, ProviderMapping]:
-        rows = MappingRecord.query(company_pk(company_id), MappingRecord.sk.startswith("MAPPING#"))
-        return {
-            r.provider: ProviderMapping(default_account_id=r.default_account_id, items=dict(r.items or {}))
-            for r in rows
-        }
+        return _merged_mappings(MappingRecord.query(company_pk(company_id), MappingRecord.sk.startswith("MAPPING#")))
 
     def get(self, company_id: str, provider: str) -> ProviderMapping:
-        try:
-            r = MappingRecord.get(company_pk(company_id), f"MAPPING#{provider}")
-            return ProviderMapping(default_account_id=r.default_account_id, items=dict(r.items or {}))
-        except DoesNotExist:
-            return ProviderMapping()
+        # one query reads the user's record (MAPPING#<provider>) and the imported shards (MAPPING#<provider>#...)
+        rows = MappingRecord.query(company_pk(company_id), MappingRecord.sk.startswith(f"MAPPING#{provider}"))
+        return _merged_mappings(r for r in rows if r.provider == provider).get(provider, ProviderMapping())
 
     def put(self, company_id: str, provider: str, mapping: ProviderMapping) -> None:
         MappingRecord(
@@ -1503,34 +1528,34 @@ class ImportRepository:
         return out
 
     def add_item_accounts(self, company_id: str, provider: str, accounts: dict[str, str]) -> None:
-        """Per-item income accounts of imported items, added to the account mapping; existing choices win.
-        Optimistic: the mapping is rewritten only if nobody saved it since it was read."""
-        pk, sk = company_pk(company_id), f"MAPPING#{provider}"
-        for _attempt in range(5):
-            try:
-                rec: MappingRecord | None = MappingRecord.get(pk, sk, consistent_read=True)
-            except DoesNotExist:
-                rec = None
-            existing = dict(rec.items or {}) if rec is not None else {}
-            merged = {**accounts, **existing}
-            if merged == existing:
-                return
-            condition = (
-                MappingRecord.updated_at == rec.updated_at if rec is not None else MappingRecord.pk.does_not_exist()
-            )
-            try:
-                MappingRecord(
-                    pk,
-                    sk,
-                    provider=provider,
-                    default_account_id=rec.default_account_id if rec is not None else None,
-                    items=merged,
-                    updated_at=utcnow(),
-                ).save(condition=condition)
-                return
-            except PutError as exc:
-                if not _condition_failed(exc):
-                    raise
+        """Per-item income accounts of imported items, kept beside the account mapping (sharded records, see
+        ``IMPORTED_ACCOUNT_SHARDS``); an account already recorded wins, and the user's own mapping wins over both.
+        Optimistic: a shard is rewritten only if nobody saved it since it was read."""
+        pk = company_pk(company_id)
+        by_shard: dict[int, dict[str, str]] = {}
+        for item_id, account in accounts.items():
+            by_shard.setdefault(_account_shard(item_id), {})[item_id] = account
+        for shard, part in sorted(by_shard.items()):
+            sk = _imported_accounts_sk(provider, shard)
+            for _attempt in range(5):
+                try:
+                    rec: MappingRecord | None = MappingRecord.get(pk, sk, consistent_read=True)
+                except DoesNotExist:
+                    rec = None
+                existing = dict(rec.items or {}) if rec is not None else {}
+                merged = {**part, **existing}
+                if merged == existing:
+                    break
+                condition = (
+                    MappingRecord.updated_at == rec.updated_at if rec is not None else MappingRecord.pk.does_not_exist()
+                )
+                try:
+                    record = MappingRecord(pk, sk, provider=provider, items=merged, updated_at=utcnow())
+                    record.save(condition=condition)
+                    break
+                except PutError as exc:
+                    if not _condition_failed(exc):
+                        raise
 
     def invoice_id_by_number(self, company_id: str, number: str) -> str | None:
         try:
@@ -1773,3 +1798,125 @@ class ImportRepository:
             if _condition_failed(exc):
                 return False
             raise
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Provider rate budgets (booksync.ratelimit): one item per (provider, tenant), shared by every Lambda
+# ---------------------------------------------------------------------------------------------------------------------
+RATE_BUDGET_TTL_SECONDS = 2 * 86_400  # an idle budget is forgotten (a fresh one starts full)
+
+
+class RateBudgetRecord(TableRecord):
+    """``pk = RATE#<provider>#<tenant>``, ``sk = BUDGET``: token bucket, concurrency leases, provider-named block."""
+
+    tokens = NumberAttribute(null=True)
+    refilled_at = NumberAttribute(null=True)
+    leases: MapAttribute[str, Any] = MapAttribute(null=True)  # lease id -> expiry (epoch seconds)
+    blocked_until = NumberAttribute(null=True)
+    problem = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+
+
+import dataclasses  # noqa: E402
+
+
+def _rate_key(key: str) -> tuple[str, str]:
+    return f"RATE#{key}", "BUDGET"
+
+
+def _lease_path(lease_id: str) -> Any:
+    leases: Any = RateBudgetRecord.leases
+    return leases[lease_id]
+
+
+def _budget(rec: RateBudgetRecord) -> Any:
+    from booksync.ratelimit import Budget
+
+    leases = rec.leases.as_dict() if rec.leases is not None else {}
+    return Budget(
+        tokens=float(rec.tokens) if rec.tokens is not None else -1.0,
+        refilled_at=float(rec.refilled_at or 0.0),
+        leases={str(k): float(v) for k, v in leases.items()},
+        blocked_until=float(rec.blocked_until or 0.0),
+        problem=rec.problem,
+        version=int(rec.version) if rec.version is not None else None,
+    )
+
+
+class RateBudgetRepository:
+    """The :class:`booksync.ratelimit.BudgetStore` on the single table; every write is conditional or commutative."""
+
+    def read(self, key: str) -> Any:
+        pk, sk = _rate_key(key)
+        try:
+            rec = RateBudgetRecord.get(pk, sk, consistent_read=True)
+        except DoesNotExist:
+            return None
+        budget = _budget(rec)
+        if rec.tokens is None:  # only a block was written so far: the bucket starts full
+            from booksync.ratelimit import LIMITS
+
+            provider = key.split("#", 1)[0]
+            burst = float(LIMITS[provider].burst) if provider in LIMITS else 1.0
+            budget = dataclasses.replace(budget, tokens=burst, refilled_at=0.0, leases={})
+        return budget
+
+    def write(self, key: str, budget: Any, expected_version: int | None) -> bool:
+        """Replace the budget if nobody wrote it since ``expected_version`` (None: if it does not exist yet)."""
+        pk, sk = _rate_key(key)
+        rec = RateBudgetRecord(
+            pk,
+            sk,
+            tokens=budget.tokens,
+            refilled_at=budget.refilled_at,
+            leases=MapAttribute(**budget.leases),
+            blocked_until=budget.blocked_until or None,
+            problem=budget.problem,
+            version=budget.version,
+            ttl=utcnow() + timedelta(seconds=RATE_BUDGET_TTL_SECONDS),
+        )
+        condition = (
+            RateBudgetRecord.pk.does_not_exist()
+            if expected_version is None
+            else RateBudgetRecord.version == expected_version
+        )
+        try:
+            rec.save(condition=condition)
+            return True
+        except PutError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+
+    def release(self, key: str, lease_id: str) -> Any:
+        """Free a concurrency slot; returns the budget after it (None if the item or lease is gone)."""
+        pk, sk = _rate_key(key)
+        rec = RateBudgetRecord(pk, sk)
+        try:
+            rec.update(
+                actions=[_lease_path(lease_id).remove(), RateBudgetRecord.version.add(1)],
+                condition=RateBudgetRecord.leases.exists() & RateBudgetRecord.tokens.exists(),
+            )
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                return None
+            raise
+        return _budget(rec)
+
+    def block(self, key: str, until: float, problem: str) -> None:
+        """Honour a provider-named wait for every Lambda (never shortens a longer block already stored)."""
+        pk, sk = _rate_key(key)
+        rec = RateBudgetRecord(pk, sk)
+        try:
+            rec.update(
+                actions=[
+                    RateBudgetRecord.blocked_until.set(until),
+                    RateBudgetRecord.problem.set(problem),
+                    RateBudgetRecord.version.add(1),
+                    RateBudgetRecord.ttl.set(utcnow() + timedelta(seconds=RATE_BUDGET_TTL_SECONDS)),
+                ],
+                condition=RateBudgetRecord.blocked_until.does_not_exist() | (RateBudgetRecord.blocked_until < until),
+            )
+        except UpdateError as exc:
+            if not _condition_failed(exc):
+                raise

@@ -33,6 +33,8 @@ class KindPage:
     next_token: str | None = None  # None: this kind is done
     provider_time: dt.datetime | None = None
     calls: int = 1
+    # records of a kind that came nested in these (Wave: each invoice's payments); see KindPager.nested_kinds
+    nested: dict[Kind, list[Any]] = field(default_factory=dict)
 
 
 def page_of(kind: Kind, records: list[Any]) -> ImportPage:
@@ -47,6 +49,7 @@ def page_of(kind: Kind, records: list[Any]) -> ImportPage:
     return page
 
 
+_FIELDS = {"customer": "customers", "item": "items", "invoice": "invoices", "payment": "payments"}
 _TYPES = {"customer": ImportedCustomer, "item": ImportedItem, "invoice": ImportedInvoice, "payment": ImportedPayment}
 
 
@@ -56,12 +59,16 @@ class KindPager:
     name = "abstract"
     max_page_size = 100
     kinds: tuple[Kind, ...] = KINDS
+    # kind -> the kind whose pages carry it (Wave: {"payment": "invoice"}): never walked on its own; its records come
+    # in ``KindPage.nested`` of the carrier's pages and are kept when it is wanted
+    nested_kinds: dict[Kind, Kind] = {}  # noqa: RUF012 - read-only class default
 
     def read_kind(self, s: Session, kind: Kind, since: dt.datetime | None, token: str | None) -> KindPage:
         raise NotImplementedError
 
     def read(self, s: Session, kinds: Sequence[Kind], since: dt.datetime | None, cursor: str | None) -> ImportPage:
-        wanted = [k for k in KINDS if k in kinds and k in self.kinds]
+        carriers = {c for n, c in self.nested_kinds.items() if n in kinds and n in self.kinds}
+        wanted = [k for k in KINDS if (k in kinds or k in carriers) and k in self.kinds and k not in self.nested_kinds]
         state = json.loads(cursor) if cursor else {"k": 0, "t": None}
         index = int(state["k"])
         if index >= len(wanted):
@@ -71,7 +78,12 @@ class KindPager:
         for record in got.records:
             if not isinstance(record, _TYPES[kind]):  # a mixed-up adapter must fail loudly, not import garbage
                 raise TypeError(f"{self.name}.read_kind({kind!r}) returned a {type(record).__name__}")
-        page = page_of(kind, got.records)
+        page = page_of(kind, got.records if kind in kinds else [])
+        for inner, records in got.nested.items():
+            if self.nested_kinds.get(inner) != kind or any(not isinstance(r, _TYPES[inner]) for r in records):
+                raise TypeError(f"{self.name}.read_kind({kind!r}) nested {inner!r} records it does not carry")
+            if inner in kinds:
+                getattr(page, _FIELDS[inner]).extend(records)
         page.deleted = [Deleted(kind, pid) for pid in got.deleted]
         page.provider_time = got.provider_time
         page.calls = got.calls

@@ -64,6 +64,14 @@ class ImportedLine:
     unit_price: Decimal
     amount: Decimal
     description: str | None = None
+    # Set when the provider's line names its item instead of referencing it (FreshBooks lines are free text):
+    # ``item_id`` is then ``named_item(item_name)`` and the service picks BlueClerk's item of that name.
+    item_name: str | None = None
+
+
+def named_item(name: str) -> str:
+    """The ``ImportedLine.item_id`` of a line that only names its item (see ``ImportedLine.item_name``)."""
+    return "name:" + " ".join(name.split()).casefold()
 
 
 @dataclass(frozen=True)

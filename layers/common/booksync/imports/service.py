@@ -235,6 +235,7 @@ class _Run:
     page_counts: dict[str, KindCounts] = field(default_factory=dict)
     page_errors: list[RunError] = field(default_factory=list)
     by_class: dict[str, int] = field(default_factory=dict)
+    names_refreshed: bool = False  # the item name index was re-read for lines that name their item
 
     def count(self, kind: str, what: str, n: int = 1) -> None:
         with self.lock:
@@ -1031,9 +1032,31 @@ class ImportService:
     def _invoices(self, ctx: _Run, records: list[ImportedInvoice]) -> None:
         links = self.store.links(ctx.company_id, ctx.provider, "invoice", [r.provider_id for r in records])
         customers = self._resolve(ctx, "customer", [r.customer_id for r in records])
-        items = self._resolve(ctx, "item", [ln.item_id for r in records for ln in r.lines])
+        items = self._resolve(ctx, "item", [ln.item_id for r in records for ln in r.lines if not ln.item_name])
+        named = {ln.item_id: ln.item_name for r in records for ln in r.lines if ln.item_name}
+        if named:
+            items.update(self._items_by_name(ctx, named))
         ctx.count("invoice", "read", len(records))
         self._parallel([[r] for r in records], lambda r: self._invoice(ctx, r, links, customers, items))
+
+    def _items_by_name(self, ctx: _Run, named: dict[str, str]) -> dict[str, str]:
+        """Lines that only name their item (``ImportedLine.item_name``): BlueClerk's item of that name, preferring
+        one linked to this provider, else the oldest. The name index is re-read once per invocation on a miss (items
+        this run created are not in it yet)."""
+        found: dict[str, str] = {}
+        for attempt in (1, 2):
+            index = self._item_index(ctx)
+            with ctx.lock:
+                for key, item_name in named.items():
+                    by_name = index["name"]
+                    rows = by_name.get(item_name.casefold()) or by_name.get(item_name.strip().casefold()) or []
+                    rows = sorted(rows, key=lambda i: (ctx.provider not in i.provider_ids, i.id))
+                    if rows:
+                        found[key] = rows[0].id
+                if len(found) == len(named) or attempt == 2 or ctx.names_refreshed:
+                    return found
+                ctx.names_refreshed, ctx.items = True, None
+        return found
 
     def _invoice(
         self, ctx: _Run, r: ImportedInvoice, links: dict[str, Link], customers: dict[str, str], items: dict[str, str]

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from booksync.config import PROVIDERS
 from booksync.errors import AppError
-from booksync.ids import utcnow
+from booksync.ids import new_id, utcnow
 from booksync.integrations.models import OAuthState
 from booksync.integrations.service import check_provider
 from booksync.observability import logger
@@ -55,6 +55,7 @@ class OAuthService:
     cipher: Cipher | None = None
     tokens: TokenReader | None = None
     state_ttl: int = 600
+    backfill: Callable[[str, str, str], None] | None = None  # (company, provider, run id): queue a backfill run
 
     def redirect_uri(self, provider: str) -> str:
         return f"{self.api_base_url.rstrip('/')}/integrations/{provider}/callback"
@@ -129,6 +130,11 @@ class OAuthService:
             access_expires_at=tokens.access_expires_at,
         )
         logger.info("provider connected", provider=provider)
+        if self.backfill is not None:  # push what is not in the books yet; the connect stands even if this fails
+            try:
+                self.backfill(state.company_id, provider, new_id("bf"))
+            except Exception:  # best effort: the user can start it from Settings > Integrations
+                logger.exception("backfill could not be queued after connect", provider=provider)
         return self._redirect(connected=provider)
 
     def _redirect(self, **query: str) -> str:

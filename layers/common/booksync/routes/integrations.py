@@ -10,7 +10,7 @@ from booksync.api import doc as _doc
 from booksync.config import check_provider
 from booksync.integrations.models import ProviderMapping, SyncSettings
 from booksync.integrations.schemas import AccountList, AccountMappingsIn, ConnectOut, IntegrationList, SettingsIn
-from booksync.wiring import integration_service, oauth_service, sync_engine
+from booksync.wiring import integration_service, oauth_service, sync_engine, sync_service
 
 
 def _mappings_out(m: dict[str, ProviderMapping]) -> dict[str, object]:
@@ -43,6 +43,15 @@ def build() -> Router:
     def list_accounts(provider: str) -> Response[str]:
         check_provider(provider)
         return json_response({"data": sync_engine().accounts(company_id(router), provider)})
+
+    @router.post(
+        "/integrations/<provider>/backfill",
+        tags=["integrations"],
+        responses={202: {"description": "Backfill queued: every sent invoice not yet in the books is pushed"}},
+    )
+    def backfill(provider: str) -> Response[str]:
+        check_provider(provider)
+        return json_response(sync_service().request_backfill(company_id(router), provider), status=202)
 
     @router.get("/account-mappings", tags=["integrations"], responses=_doc(AccountMappingsIn))
     def get_mappings() -> Response[str]:

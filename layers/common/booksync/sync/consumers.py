@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -14,10 +19,12 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from booksync.config import PROVIDER_DISPLAY_NAMES, get_settings
 from booksync.errors import NotFound
 from booksync.observability import logger
+from booksync.ratelimit import DAY, Throttle, clear_observed, deferred_receipts, named_wait, observed
 from booksync.sync.messages import ImportMessage, InvoiceSyncMessage, PaymentSyncMessage
-from booksync.wiring import sync_service
+from booksync.wiring import notification_service, sqs_client, sync_service
 
 
 def _invoice_record(record: SQSRecord) -> str:
@@ -45,6 +52,9 @@ def _payment_record(record: SQSRecord) -> str:
 
 def _import_record(record: SQSRecord) -> str:
     msg = ImportMessage.model_validate_json(record.body)
+    if msg.kind == "backfill":  # push what is not in the books yet (batching; see docs/DESIGN.md "Batching")
+        logger.info("backfill job received", provider=msg.provider, run_id=msg.run_id, seq=msg.seq)
+        return str(sync_service().handle_backfill_message(msg.company_id, msg.provider, msg.run_id, msg.seq))
     logger.info("import job received", provider=msg.provider, run_id=msg.run_id)
     return str(sync_service().handle_import_message(msg.company_id, msg.provider, msg.run_id))
 
@@ -77,12 +87,16 @@ def _report_all(processor: Any) -> Any:
 def invoice_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     # skip_group_on_error: one invoice's failure holds back only that invoice's later messages, not other invoices
     processor = _report_all(SqsFifoPartialProcessor(skip_group_on_error=True))
-    return process_partial_response(event=event, record_handler=_invoice_record, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=_deferrable(_invoice_record), processor=processor, context=context
+    )
 
 
 def payment_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     processor = _report_all(SqsFifoPartialProcessor(skip_group_on_error=True))
-    return process_partial_response(event=event, record_handler=_payment_record, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=_deferrable(_payment_record), processor=processor, context=context
+    )
 
 
 def import_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
@@ -93,3 +107,106 @@ def import_batch(event: dict[str, Any], context: Any) -> PartialItemFailureRespo
 def dead_letter_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     processor = _report_all(BatchProcessor(event_type=EventType.SQS))
     return process_partial_response(event=event, record_handler=_dead_letter, processor=processor, context=context)
+
+
+# ---- rate limits: defer instead of hammering (booksync.ratelimit; docs/DESIGN.md "Rate limits") ---------------------
+# A provider-named wait longer than this (Xero's day limit, a long Retry-After) is not retried at the queue's pace:
+# the message is deferred until then. Shorter waits are the engine's (in-process) or the queue's normal retry.
+DEFER_AFTER_SECONDS = 60.0
+SQS_MAX_VISIBILITY = 43_200  # 12 h, counted from the message's receipt: the total, not per call
+VISIBILITY_MARGIN = 120  # seconds kept below that total (SQS measures from first receipt, moto from sending)
+# Every receive counts towards maxReceiveCount (5): from this receive on, a deferred message is replaced by a fresh
+# copy (same body and group; the original is acknowledged) so waiting out limits never dead-letters it.
+RESEND_FROM_RECEIVE = 3
+
+
+def _deferrable(handler: Callable[[SQSRecord], str]) -> Callable[[SQSRecord], str]:
+    def run(record: SQSRecord) -> str:
+        clear_observed()
+        try:
+            return handler(record)
+        except Exception as exc:
+            seen = observed()
+            wait = max(named_wait(exc) or 0.0, seen.wait if seen is not None else 0.0)
+            if wait <= DEFER_AFTER_SECONDS:
+                raise
+            resent = _try_defer(record, wait)
+            if resent is None:
+                raise
+            if seen is not None and seen.problem == DAY:
+                _day_limit_notice(record, seen)
+            if resent:
+                return "deferred"
+            raise
+
+    return run
+
+
+def _queue_url(record: SQSRecord) -> str:
+    name = record.event_source_arn.rsplit(":", 1)[-1]
+    settings = get_settings()
+    for url in (settings.invoice_sync_queue_url, settings.payment_sync_queue_url, settings.import_queue_url):
+        if url and url.rsplit("/", 1)[-1] == name:
+            return str(url)
+    return str(sqs_client().get_queue_url(QueueName=name)["QueueUrl"])
+
+
+def _try_defer(record: SQSRecord, wait: float) -> bool | None:
+    try:
+        return _defer(record, wait)
+    except Exception:
+        logger.exception("deferral failed; the message is retried as usual", message_id=record.message_id)
+        return None
+
+
+def _defer(record: SQSRecord, wait: float) -> bool:
+    """Keep the message out of sight until ``wait`` is over. True if it was replaced by a fresh copy (the original
+    then counts as done); False if its visibility was extended (it is reported failed, without a new receive)."""
+    url = _queue_url(record)
+    attrs = record.attributes
+    receives = int(attrs.approximate_receive_count or 1)
+    sent = float(attrs.sent_timestamp or 0) / 1000.0 or time.time()
+    left = SQS_MAX_VISIBILITY - (time.time() - sent) - VISIBILITY_MARGIN
+    seconds = int(min(math.ceil(wait) + 1, left))
+    if receives >= RESEND_FROM_RECEIVE or seconds < DEFER_AFTER_SECONDS:
+        _resend(record, url)
+        logger.warning("sync deferred by the provider's limit: re-queued as a fresh message", receives=receives)
+        return True
+    sqs_client().change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=seconds)
+    deferred_receipts.note(record.receipt_handle, seconds)  # the local poller must not shorten it
+    logger.warning("sync deferred by the provider's limit", seconds=seconds, receives=receives)
+    return False
+
+
+def _resend(record: SQSRecord, url: str) -> None:
+    attrs = record.attributes
+    original = attrs.message_deduplication_id or record.message_id
+    # derived from the original's id: a crash between send and ack re-sends the same id, which FIFO collapses
+    dedup = hashlib.sha256(f"{original}#deferred#{record.message_id}".encode()).hexdigest()
+    extra: dict[str, Any] = {}
+    if attrs.message_group_id:
+        extra["MessageGroupId"] = attrs.message_group_id
+        extra["MessageDeduplicationId"] = dedup
+    sqs_client().send_message(QueueUrl=url, MessageBody=record.body, **extra)
+
+
+def _day_limit_notice(record: SQSRecord, seen: Throttle) -> None:
+    """A day limit needs no action, but syncing visibly pauses: one informational notification per connection
+    (the notification store keeps one per provider/entity/code while unread)."""
+    try:
+        company = json.loads(record.body).get("companyId")
+        if not company:
+            return
+        name = PROVIDER_DISPLAY_NAMES.get(seen.provider, seen.provider)
+        until = datetime.fromtimestamp(seen.until, tz=UTC).strftime("%Y-%m-%d %H:%M")
+        notification_service().notify(
+            company,
+            code="provider_rate_limited",
+            message=f"{name}'s daily API limit for your organisation is used up, so syncing is paused. It resumes "
+            f"automatically after {until} UTC; nothing is lost and there is nothing to do.",
+            provider=seen.provider,
+            entity_type="connection",
+            entity_id=seen.provider,
+        )
+    except Exception:
+        logger.exception("day-limit notification not raised")

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from booksync.catalog.models import Customer, Item
 from booksync.config import PROVIDER_DISPLAY_NAMES
@@ -31,10 +31,13 @@ from booksync.invoicing.service import primary_connection
 from booksync.observability import logger
 from booksync.sync.ports import (
     AccountingProvider,
+    BatchingProvider,
     DuplicateName,
     DuplicateNumber,
     LineRef,
     NotFoundUpstream,
+    Op,
+    OpResult,
     ProviderError,
     Ref,
     Session,
@@ -45,6 +48,7 @@ from booksync.sync.ports import (
 )
 
 T = TypeVar("T")
+PATIENT_WAITS = 10  # rate-limit pauses one batch of a backfill may wait out before the run continues later
 
 # Errors a person must act on: they become a notification at once and are not retried.
 USER_ACTIONABLE = {
@@ -106,6 +110,9 @@ class SyncEngine:
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     calls: dict[str, int] = field(default_factory=dict)
+    # optional bulk reads for batches (consistent ``get_entities(company, kind, ids)`` and ``all_payments(company)``,
+    # the import repository has both): one request per 100 entities instead of one each
+    bulk: Any = None
 
     # ---- entry points -------------------------------------------------------------------------------------------
     def sync_invoice(self, company_id: str, invoice_id: str, *, with_payments: bool = True) -> dict[str, Any]:
@@ -122,18 +129,31 @@ class SyncEngine:
             )
             return outcome
         provider = self.provider_for(conn.provider)
+        batching = provider.capabilities.max_batch > 1
+        payments: list[Payment] = []
+        if with_payments and batching:
+            payments = sorted(self.invoices.list_payments(company_id, invoice_id), key=lambda p: p.created_at)
+        batched: dict[str, dict[str, Any]] = {}  # payments pushed in the invoice's own batch
         try:
             session = self._session(company_id, conn)
-            outcome["invoice"] = self._push_invoice(company_id, conn, provider, session, invoice)
+            outcome["invoice"] = self._push_invoice(
+                company_id, conn, provider, session, invoice, payments=payments, batched=batched
+            )
         except ProviderError as exc:
             err = self._fail(company_id, conn.provider, "invoice", invoice_id, exc)
             outcome["invoice"] = {"id": invoice_id, "status": "failed", "error": _err(err)}
+            outcome["payments"] = list(batched.values())
             raise SyncFailed(err, _STATUS.get(err.code, 502), outcome, exc.retryable) from exc
         except AppError as exc:  # needs_reauth / not_connected from the token manager
             err = self._fail_app(company_id, conn.provider, "invoice", invoice_id, exc)
             outcome["invoice"] = {"id": invoice_id, "status": "failed", "error": _err(err)}
+            outcome["payments"] = list(batched.values())
             raise SyncFailed(err, exc.status, outcome, exc.code == "provider_unavailable") from exc
-        if with_payments and outcome["invoice"].get("providerId"):
+        if batching and outcome["invoice"].get("providerId"):
+            outcome["payments"] = self._push_payments_batched(
+                company_id, conn, provider, session, payments, outcome["invoice"], batched
+            )
+        elif with_payments and outcome["invoice"].get("providerId"):
             for payment in sorted(self.invoices.list_payments(company_id, invoice_id), key=lambda p: p.created_at):
                 outcome["payments"].append(
                     self._payment_outcome(company_id, conn, provider, session, payment, outcome["invoice"])
@@ -191,7 +211,14 @@ class SyncEngine:
 
     # ---- invoice ------------------------------------------------------------------------------------------------
     def _push_invoice(
-        self, company_id: str, conn: Connection, provider: AccountingProvider, s: Session, invoice: Invoice
+        self,
+        company_id: str,
+        conn: Connection,
+        provider: AccountingProvider,
+        s: Session,
+        invoice: Invoice,
+        payments: list[Payment] | None = None,
+        batched: dict[str, dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         owner = uuid.uuid4().hex
         attempt = self._claim(company_id, "invoice", invoice.id, owner)
@@ -215,11 +242,23 @@ class SyncEngine:
             key_base = f"bc-{invoice.id}"
             if existing:
                 ref = Ref(existing, version=invoice.provider_sync_tokens.get(conn.provider))
-                ref = self._with_customer_check(
-                    customer,
-                    conn.provider,
-                    lambda: self._update_invoice(provider, s, ref, invoice, cust_ref, lines, key_base),
-                )
+                field_name = PAYMENT_PROVIDER_ID_FIELDS[conn.provider]
+                unsynced = [p for p in payments or [] if not getattr(p, field_name)]
+                if unsynced and batched is not None:  # the update and the new payments in one batch
+                    ref = self._with_customer_check(
+                        customer,
+                        conn.provider,
+                        lambda: self._update_with_payments(
+                            company_id, conn, provider, s, (owner, attempt), ref, invoice, cust_ref, lines, unsynced,
+                            batched,
+                        ),
+                    )  # fmt: skip
+                else:
+                    ref = self._with_customer_check(
+                        customer,
+                        conn.provider,
+                        lambda: self._update_invoice(provider, s, ref, invoice, cust_ref, lines, key_base),
+                    )
                 action = "updated"
             else:
                 ref, action = self._with_customer_check(
@@ -279,6 +318,45 @@ class SyncEngine:
             return self._call(
                 lambda: provider.update_invoice(s, fresh, invoice, cust, lines, f"{key_base}-v{invoice.version}r")
             )
+
+    def _update_with_payments(
+        self,
+        company_id: str,
+        conn: Connection,
+        provider: AccountingProvider,
+        s: Session,
+        claim: tuple[str, int],
+        ref: Ref,
+        invoice: Invoice,
+        cust: Ref,
+        lines: list[LineRef],
+        payments: list[Payment],
+        batched: dict[str, dict[str, Any]],
+    ) -> Ref:
+        """Resync of a linked invoice with new payments: its update and every payment in one batch (the payments
+        need only the invoice's id, which it already has). Each payment keeps its own claim, key and link; the
+        invoice's claim is the caller's, so its result is handed back (a stale version is re-read once)."""
+        owner, attempt = claim
+        key = f"bc-{invoice.id}-v{invoice.version}"
+        inv_el = _Element(
+            "invoice",
+            invoice.id,
+            Op("invoice", "update", invoice, key, ref=ref, customer=cust, lines=tuple(lines)),
+            owner=owner,
+            attempt=attempt,
+            claimed=True,
+        )
+        elements = [inv_el] + [self._payment_element(provider, s, p, ref, cust) for p in payments]
+        done = self._push_batch(company_id, conn, provider, s, elements)
+        for p in payments:
+            batched[p.id] = self._payment_result(company_id, conn, p, done[("payment", p.id)])
+        result = done[("invoice", invoice.id)]
+        if result.ref is not None:
+            return result.ref
+        if isinstance(result.error, StaleObject):  # edited in the books meanwhile: re-read the version, once
+            fresh = self._call(lambda: provider.get_invoice(s, ref))
+            return self._call(lambda: provider.update_invoice(s, fresh, invoice, cust, lines, f"{key}r"))
+        raise result.error or Unavailable("the batch did not answer for the invoice")
 
     def _with_customer_check(self, customer: Customer, provider_name: str, fn: Callable[[], T]) -> T:
         """A stored customer link the books no longer accept (deleted / made inactive) is a clear, fixable error."""
@@ -595,6 +673,499 @@ class SyncEngine:
             self.state.release(company_id, "payment", payment.id, owner, invoice_id=payment.invoice_id)
             raise
 
+    # ---- batches (providers with Capabilities.max_batch > 1) ----------------------------------------------------
+    def _push_payments_batched(
+        self,
+        company_id: str,
+        conn: Connection,
+        provider: AccountingProvider,
+        s: Session,
+        payments: list[Payment],
+        invoice_out: dict[str, Any],
+        batched: dict[str, dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """Every payment of the invoice not in the books yet, in one batch (per element: claim, key, link)."""
+        field_name = PAYMENT_PROVIDER_ID_FIELDS[conn.provider]
+        out: dict[str, dict[str, Any]] = dict(batched)
+        pending: list[Payment] = []
+        for p in payments:
+            if p.id in out:
+                continue
+            if getattr(p, field_name):
+                out[p.id] = {
+                    "id": p.id,
+                    "status": "synced",
+                    "action": "unchanged",
+                    "providerId": getattr(p, field_name),
+                }
+            else:
+                pending.append(p)
+        if pending:
+            cust_id = invoice_out.get("customerRef")
+            if not cust_id:
+                invoice = self.invoices.get(company_id, pending[0].invoice_id)
+                cust_id = self.customers.get(company_id, invoice.customer_id).provider_ids.get(conn.provider)
+            if not cust_id:
+                for p in pending:
+                    exc = _Rejected("customer_missing", "The invoice's customer is not in the books yet; click Resync.")
+                    out[p.id] = self._payment_result(company_id, conn, p, _Done(error=exc))
+            else:
+                inv_ref, cust_ref = Ref(invoice_out["providerId"]), Ref(cust_id)
+                elements = [self._payment_element(provider, s, p, inv_ref, cust_ref) for p in pending]
+                done = self._push_batch(company_id, conn, provider, s, elements)
+                for p in pending:
+                    out[p.id] = self._payment_result(company_id, conn, p, done[("payment", p.id)])
+        return [out[p.id] for p in payments if p.id in out]
+
+    def _payment_element(self, provider: AccountingProvider, s: Session, p: Payment, inv: Ref, cust: Ref) -> _Element:
+        return _Element(
+            "payment",
+            p.id,
+            Op("payment", "create", p, f"bc-{p.id}", invoice=inv, customer=cust),
+            find=lambda: provider.find_payment(s, p, inv),
+            invoice_id=p.invoice_id,
+        )
+
+    def _payment_result(self, company_id: str, conn: Connection, p: Payment, done: _Done) -> dict[str, Any]:
+        if done.ref is not None:
+            return {"id": p.id, "status": "synced", "action": done.action, "providerId": done.ref.id}
+        if done.error is None:  # another request holds it: linked meanwhile, or still being pushed
+            latest = self.invoices.get_payment(company_id, p.invoice_id, p.id, consistent=True)
+            pid = getattr(latest, PAYMENT_PROVIDER_ID_FIELDS[conn.provider]) if latest else None
+            if pid:
+                return {"id": p.id, "status": "synced", "action": "unchanged", "providerId": pid}
+            return {"id": p.id, "status": "in_progress", "action": "pushed_by_another_request"}
+        err = self._fail(company_id, conn.provider, "payment", p.id, done.error, invoice_id=p.invoice_id)
+        return {"id": p.id, "status": "failed", "error": _err(err)}
+
+    def _push_batch(
+        self,
+        company_id: str,
+        conn: Connection,
+        provider: AccountingProvider,
+        s: Session,
+        elements: list[_Element],
+        patient_until: float | None = None,
+    ) -> dict[tuple[str, str], _Done]:
+        """Push elements in as few calls as the provider allows, with the guarantees of a single push per element:
+
+        * each element takes its own claim (one already held by the caller is marked ``claimed``); an element
+          someone else holds is left alone (``_Done()`` without ref or error);
+        * an element whose earlier attempt may have landed (attempt > 1, or a provider without keys) is looked up
+          first and linked if found, never re-sent;
+        * the batch carries an idempotency key derived from what it sends, so a retried batch is replayed;
+        * each success is linked with a conditional write; a failed element releases only its own claim and is
+          handed back with its own error (the caller records it) — the other elements still link.
+
+        A duplicate name/number answer is resolved by a lookup (ours → linked); an element without an answer, or a
+        call that failed as a whole, has an unknown outcome: its claim is released and its next attempt looks first.
+        """
+        out: dict[tuple[str, str], _Done] = {}
+        held: list[_Element] = []
+        try:
+            for el in elements:
+                if not el.claimed:
+                    el.owner = uuid.uuid4().hex
+                    el.attempt = self._claim(
+                        company_id,
+                        el.kind,
+                        el.entity_id,
+                        el.owner,
+                        invoice_id=el.invoice_id,
+                        provider=conn.provider if el.kind == "payment" else None,
+                    )
+                    if el.attempt is None:
+                        out[el.key] = _Done()
+                        continue
+                held.append(el)
+            for el, linked in self._linked_meanwhile(company_id, conn.provider, held):  # before our claim?
+                self.state.release(company_id, el.kind, el.entity_id, el.owner, invoice_id=el.invoice_id)
+                out[el.key] = _Done(ref=Ref(linked), action="unchanged")
+            send: list[_Element] = []
+            for el in held:
+                if el.key in out:
+                    continue
+                if el.find is not None and ((el.attempt or 1) > 1 or not provider.capabilities.idempotency_keys):
+                    try:
+                        found = self._call(el.find)
+                    except ProviderError as exc:
+                        out[el.key] = self._element_failed(company_id, el, exc)
+                        continue
+                    if found is not None:
+                        out[el.key] = self._element_linked(company_id, conn, el, found, "linked")
+                        continue
+                send.append(el)
+            batcher = cast(BatchingProvider, provider)
+            size = max(1, provider.capabilities.max_batch)
+            for start in range(0, len(send), size):
+                chunk = send[start : start + size]
+                try:
+                    results = self._send_batch(batcher, s, [el.op for el in chunk], patient_until)
+                except ProviderError as exc:
+                    for el in chunk:
+                        out[el.key] = self._element_failed(company_id, el, exc)
+                    continue
+                for el, result in zip(chunk, results, strict=True):
+                    out[el.key] = self._element_result(company_id, conn, el, result)
+                if any(el.kind == "invoice" and not el.claimed and out[el.key].ref is not None for el in chunk):
+                    self.company.mark_has_synced_invoice(company_id)
+        except BaseException:
+            for el in held:
+                if el.key not in out and not el.claimed:
+                    self.state.release(company_id, el.kind, el.entity_id, el.owner, invoice_id=el.invoice_id)
+            raise
+        return out
+
+    def _linked_meanwhile(self, company_id: str, provider: str, held: list[_Element]) -> list[tuple[_Element, str]]:
+        """Elements another push linked between our read and our claim (consistent re-read, in bulk if we can)."""
+        check = [el for el in held if el.reread is not None and not el.claimed]
+        out: list[tuple[_Element, str]] = []
+        if self.bulk is not None:
+            by_kind: dict[str, list[_Element]] = {}
+            for el in check:
+                by_kind.setdefault(el.kind, []).append(el)
+            for kind, els in by_kind.items():
+                stored = self.bulk.get_entities(company_id, kind, [el.entity_id for el in els])
+                for el in els:
+                    local = stored.get(el.entity_id)
+                    linked = local.entity.provider_ids.get(provider) if local is not None else None
+                    if linked:
+                        out.append((el, linked))
+            return out
+        for el in check:
+            assert el.reread is not None
+            linked = el.reread().provider_ids.get(provider)
+            if linked:
+                out.append((el, linked))
+        return out
+
+    def _send_batch(
+        self, provider: BatchingProvider, s: Session, ops: list[Op], patient_until: float | None
+    ) -> list[OpResult]:
+        """One batch call (retried like any call). A backfill may wait out a long rate-limit pause while its Lambda
+        has time left (``patient_until``); the retry replays the same batch key."""
+        waits = 0
+        while True:
+            try:
+                results = self._call(lambda: provider.push_many(s, ops))
+            except ProviderError as exc:
+                wait = exc.retry_after
+                if (
+                    patient_until is None
+                    or not exc.retryable
+                    or wait is None
+                    or self.clock() + wait > patient_until
+                    or waits >= PATIENT_WAITS
+                ):
+                    raise
+                waits += 1
+                logger.info("batch waits out a rate limit", wait=round(wait, 2))
+                self.sleep(wait)
+                continue
+            if len(results) != len(ops):
+                raise Unavailable("the provider answered a batch with a different number of results")
+            return results
+
+    def _element_result(self, company_id: str, conn: Connection, el: _Element, result: OpResult) -> _Done:
+        if result.ref is not None:
+            action = "updated" if el.op.action == "update" else "created"
+            return self._element_linked(company_id, conn, el, result.ref, action)
+        exc = result.error or Unavailable("no answer for this element")
+        if el.find is not None and isinstance(exc, DuplicateName | DuplicateNumber | Unavailable):
+            try:  # the books have it already (ours from an earlier attempt, or a same-name record to link)
+                found = self._call(el.find)
+            except ProviderError as again:
+                exc = again
+            else:
+                if found is not None:
+                    return self._element_linked(company_id, conn, el, found, "linked")
+        return self._element_failed(company_id, el, exc)
+
+    def _element_linked(self, company_id: str, conn: Connection, el: _Element, ref: Ref, action: str) -> _Done:
+        if el.claimed:
+            return _Done(ref=ref, action=action)  # the caller links what it claimed
+        if not self.state.link(
+            company_id,
+            el.kind,
+            el.entity_id,
+            el.owner,
+            conn.provider,
+            ref.id,
+            invoice_id=el.invoice_id,
+            sync_token=ref.version if el.kind == "invoice" else None,
+            pushed_version=el.pushed_version,
+        ):
+            logger.warning("claim lost before link", kind=el.kind)
+        self.history.add(
+            company_id,
+            entity_type=el.kind,
+            entity_id=el.entity_id,
+            provider=conn.provider,
+            action=action,
+            result="synced",
+            provider_id=ref.id,
+        )
+        return _Done(ref=ref, action=action)
+
+    def _element_failed(self, company_id: str, el: _Element, exc: ProviderError) -> _Done:
+        if not el.claimed:
+            self.state.release(company_id, el.kind, el.entity_id, el.owner, invoice_id=el.invoice_id)
+        return _Done(error=exc)
+
+    # ---- backfill ------------------------------------------------------------------------------------------------
+    def backfill(
+        self,
+        company_id: str,
+        provider_name: str | None = None,
+        *,
+        time_left: Callable[[], float] | None = None,
+        reserve: float = 15.0,
+    ) -> dict[str, Any]:
+        """Push every sent invoice not in the books yet, with its customer, items and payments, in batches.
+
+        Progress is the links themselves: a pushed entity is linked (conditional write) and never selected again,
+        so an interrupted run resumes where it stopped, and the normal sync and a backfill de-duplicate through the
+        same claims. ``time_left()`` (seconds) lets the run stop between batches before the Lambda's limit; it then
+        answers ``status = "continued"`` and the caller re-enqueues it. Providers without batching take the normal
+        one-invoice-at-a-time path.
+        """
+        conn = self._connection(company_id)
+        counts: dict[str, Any] = {"provider": conn.provider, "status": "done", "pushed": {}, "failed": {}}
+        if provider_name and provider_name != conn.provider:
+            return counts | {"status": "skipped", "reason": f"{provider_name} is not the connected provider"}
+        if not conn.settings.sync_invoices:
+            return counts | {"status": "skipped", "reason": "Invoice sync is off in Settings > Integrations."}
+        provider = self.provider_for(conn.provider)
+
+        slowest = [0.0]  # seconds of the slowest batch so far: stop while two more would still fit
+
+        def out_of_time() -> bool:
+            return time_left is not None and time_left() < max(reserve, 2 * slowest[0])
+
+        def tally(kind: str, done: _Done) -> None:
+            bucket = "failed" if done.error is not None else "pushed"
+            if done.ref is not None or done.error is not None:
+                counts[bucket][kind] = counts[bucket].get(kind, 0) + 1
+
+        invoices = [
+            inv
+            for inv in self._all(self.invoices, company_id)
+            if inv.status in (InvoiceStatus.SENT, InvoiceStatus.PAID)
+        ]
+        customers = {c.id: c for c in self._all(self.customers, company_id)}
+        items = {i.id: i for i in self._all(self.items, company_id)}
+        mapping: ProviderMapping = self.mappings.get(company_id, conn.provider)
+        refs: dict[tuple[str, str], Ref] = {}
+        for c in customers.values():
+            if c.provider_ids.get(conn.provider):
+                refs[("customer", c.id)] = Ref(c.provider_ids[conn.provider])
+        for i in items.values():
+            if i.provider_ids.get(conn.provider):
+                refs[("item", i.id)] = Ref(i.provider_ids[conn.provider])
+        todo = [inv for inv in invoices if not inv.provider_ids.get(conn.provider)]
+
+        # invoices that cannot be pushed fail alone (a person must act), the rest go on
+        ready: list[Invoice] = []
+        unmapped = 0
+        for inv in todo:
+            problem = self._unpushable(conn, inv, customers, items, mapping)
+            if problem is None:
+                ready.append(inv)
+            elif isinstance(problem, _ItemUnmapped):  # typical right after a connect: one notification, not one each
+                err = SyncError(code=problem.code, message=problem.message, provider=conn.provider, at=utcnow())
+                self.state.record_error(company_id, "invoice", inv.id, err)
+                unmapped += 1
+                tally("invoice", _Done(error=problem))
+            else:
+                self._fail(company_id, conn.provider, "invoice", inv.id, problem)
+                tally("invoice", _Done(error=problem))
+        if unmapped:
+            name = PROVIDER_DISPLAY_NAMES[conn.provider]
+            self.notifier.notify(
+                company_id,
+                code="item_unmapped",
+                message=f"{unmapped} sent invoice{'s' if unmapped > 1 else ''} could not be sent to {name}: their "
+                "items have no income account. Map them in Settings > Account Mapping, then start the backfill "
+                "again in Settings > Integrations.",
+                provider=conn.provider,
+                entity_type="backfill",
+                entity_id=conn.provider,
+            )
+
+        if provider.capabilities.max_batch <= 1:  # the one-object path: each invoice as a Sync click would push it
+            linked = [inv for inv in invoices if inv.provider_ids.get(conn.provider)]  # for their payments
+            for inv in ready + linked:
+                if out_of_time():
+                    return counts | {"status": "continued"}
+                try:
+                    self.sync_invoice(company_id, inv.id)
+                    tally("invoice", _Done(ref=Ref(inv.id)))
+                except SyncFailed as exc:
+                    if exc.retryable:
+                        raise
+                    tally("invoice", _Done(error=ProviderError(exc.error.message)))
+            return counts
+
+        s = self._session(company_id, conn)
+        size = provider.capabilities.max_batch
+        # 1. customers and items of those invoices (created; a same-name record in the books is linked instead)
+        level1: list[_Element] = []
+        for cid in dict.fromkeys(inv.customer_id for inv in ready):
+            if ("customer", cid) not in refs:
+                level1.append(self._customer_element(company_id, provider, s, customers[cid]))
+        for iid in dict.fromkeys(line.item_id for inv in ready for line in inv.lines):
+            if ("item", iid) not in refs:
+                account = str(mapping.items.get(iid) or mapping.default_account_id)
+                level1.append(self._item_element(company_id, provider, s, items[iid], account))
+
+        # 2. the invoices, 3. the payments of every linked invoice: built once the level before is linked
+        def invoice_elements() -> list[_Element]:
+            out: list[_Element] = []
+            for inv in ready:
+                cust = refs.get(("customer", inv.customer_id))
+                item_refs = [refs.get(("item", line.item_id)) for line in inv.lines]
+                if cust is None or any(r is None for r in item_refs):
+                    continue  # its customer or an item failed: that failure is already recorded
+                lines = [
+                    LineRef(
+                        item=cast(Ref, r),
+                        account_id=str(mapping.items.get(line.item_id) or mapping.default_account_id),
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                        amount=line.amount,
+                        description=line.description or items[line.item_id].name,
+                    )
+                    for line, r in zip(inv.lines, item_refs, strict=True)
+                ]
+                out.append(self._invoice_element(company_id, provider, s, inv, cust, lines))
+            return out
+
+        def payment_elements() -> list[_Element]:
+            out: list[_Element] = []
+            field_name = PAYMENT_PROVIDER_ID_FIELDS[conn.provider]
+            every = self.bulk.all_payments(company_id) if self.bulk is not None else None
+            for inv in invoices:
+                inv_ref = refs.get(("invoice", inv.id))
+                if inv_ref is None and inv.provider_ids.get(conn.provider):
+                    inv_ref = Ref(inv.provider_ids[conn.provider])
+                cust_ref = refs.get(("customer", inv.customer_id))
+                if inv_ref is None or cust_ref is None:
+                    continue
+                listed = every.get(inv.id, []) if every is not None else self.invoices.list_payments(company_id, inv.id)
+                for p in sorted(listed, key=lambda p: p.created_at):
+                    if not getattr(p, field_name):
+                        out.append(self._payment_element(provider, s, p, inv_ref, cust_ref))
+            return out
+
+        mixes = provider.capabilities.batch_mixes_kinds
+        for build in (lambda: level1, invoice_elements, payment_elements):
+            groups: dict[str, list[_Element]] = {}
+            for el in build():
+                groups.setdefault("all" if mixes else el.kind, []).append(el)
+            for group in groups.values():
+                for start in range(0, len(group), size):
+                    if out_of_time():
+                        return counts | {"status": "continued"}
+                    chunk = group[start : start + size]
+                    # a rate-limit pause is waited out while the invocation has time left (else the run continues
+                    # in a new invocation)
+                    budget = (time_left() - reserve) if time_left is not None else self.backoff_cap * 60
+                    started = time.monotonic()
+                    done = self._push_batch(company_id, conn, provider, s, chunk, patient_until=self.clock() + budget)
+                    slowest[0] = max(slowest[0], time.monotonic() - started)
+                    for el in chunk:
+                        result = done[el.key]
+                        if result.ref is not None:
+                            refs[el.key] = result.ref
+                        elif result.error is not None:
+                            self._fail(company_id, conn.provider, el.kind, el.entity_id, result.error, el.invoice_id)
+                        tally(el.kind, result)
+                    if any(d.error is not None and d.error.retryable for d in done.values()):
+                        return counts | {"status": "continued"}  # the provider is struggling: resume later
+        if counts["pushed"].get("invoice"):
+            self._health_ok(company_id, conn)
+        return counts
+
+    @staticmethod
+    def _all(repo: Any, company_id: str) -> list[Any]:
+        out: list[Any] = []
+        cursor: str | None = None
+        while True:
+            rows, cursor = repo.page(company_id, 100, cursor)
+            out += rows
+            if not cursor:
+                return out
+
+    def _unpushable(
+        self,
+        conn: Connection,
+        inv: Invoice,
+        customers: dict[str, Customer],
+        items: dict[str, Item],
+        mapping: ProviderMapping,
+    ) -> ProviderError | None:
+        if inv.customer_id not in customers:
+            return _Rejected("customer_missing", f"Invoice {inv.number}'s customer no longer exists in BlueClerk.")
+        missing = [line.item_id for line in inv.lines if line.item_id not in items]
+        if missing:
+            return _Rejected("item_missing", f"Invoice lines use deleted items ({', '.join(missing)}); fix the lines.")
+        unmapped = sorted(
+            {
+                items[line.item_id].name
+                for line in inv.lines
+                if not (mapping.items.get(line.item_id) or mapping.default_account_id)
+            }
+        )
+        if unmapped:
+            name = PROVIDER_DISPLAY_NAMES[conn.provider]
+            return _ItemUnmapped(
+                f"Item(s) {', '.join(repr(n) for n in unmapped)} have no income account for {name}. Map them in "
+                "Settings > Account Mapping, then click Resync. Nothing was sent to the books."
+            )
+        return None
+
+    def _customer_element(self, company_id: str, provider: AccountingProvider, s: Session, c: Customer) -> _Element:
+        return _Element(
+            "customer",
+            c.id,
+            Op("customer", "create", c, f"bc-{c.id}-c"),
+            find=lambda: provider.find_customer(s, c),
+            pushed_version=c.version,
+            reread=lambda: self.customers.get(company_id, c.id, consistent=True),
+        )
+
+    def _item_element(
+        self, company_id: str, provider: AccountingProvider, s: Session, i: Item, account_id: str
+    ) -> _Element:
+        return _Element(
+            "item",
+            i.id,
+            Op("item", "create", i, f"bc-{i.id}-c", account_id=account_id),
+            find=lambda: provider.find_item(s, i),
+            pushed_version=i.version,
+            reread=lambda: self.items.get(company_id, i.id, consistent=True),
+        )
+
+    def _invoice_element(
+        self, company_id: str, provider: AccountingProvider, s: Session, inv: Invoice, cust: Ref, lines: list[LineRef]
+    ) -> _Element:
+        marker = invoice_marker(inv.id)
+
+        def find() -> Ref | None:
+            found = provider.find_invoice(s, inv.number)
+            if found is None or (found.marker and marker in found.marker):
+                return found
+            raise DuplicateNumber(self._duplicate_message(provider.name, inv.number))
+
+        return _Element(
+            "invoice",
+            inv.id,
+            Op("invoice", "create", inv, f"bc-{inv.id}-c", customer=cust, lines=tuple(lines)),
+            find=find,
+            pushed_version=inv.version,
+            reread=lambda: self.invoices.get(company_id, inv.id, consistent=True),
+        )
+
     # ---- plumbing -----------------------------------------------------------------------------------------------
     def _connection(self, company_id: str) -> Connection:
         conn = primary_connection(self.connections.for_company(company_id))
@@ -680,7 +1251,14 @@ class SyncEngine:
             code = "needs_reauth"
         name = PROVIDER_DISPLAY_NAMES[provider]
         message = exc.message
-        if exc.retryable:
+        if exc.retryable and exc.retry_after is not None and exc.retry_after > self.backoff_cap * 4:
+            # a provider-named wait too long to hold a Lambda for (a day limit): say when the retry happens
+            when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() + exc.retry_after))
+            message = (
+                f"{name} asked us to wait ({exc.message}). The sync will be retried automatically after {when} UTC; "
+                "nothing was lost."
+            )
+        elif exc.retryable:
             message = (
                 f"{name} is not answering right now ({exc.message}). The sync will be retried "
                 "automatically; nothing was lost."
@@ -760,6 +1338,35 @@ class _Rejected(ProviderError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+@dataclass
+class _Element:
+    """One entity of a batch push: what to send, how to find it again, and its own claim."""
+
+    kind: str
+    entity_id: str
+    op: Op
+    find: Callable[[], Ref | None] | None = None  # None: nothing to look up (an update)
+    invoice_id: str | None = None  # payments live under their invoice
+    pushed_version: int | None = None
+    reread: Callable[[], Any] | None = None  # the entity as stored now (linked meanwhile?)
+    owner: str = ""
+    attempt: int | None = None
+    claimed: bool = False  # the caller holds the claim and links the result itself
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.entity_id)
+
+
+@dataclass(frozen=True)
+class _Done:
+    """An element's outcome: ``ref`` (linked), ``error`` (failed alone), or neither (another push holds it)."""
+
+    ref: Ref | None = None
+    action: str = ""
+    error: ProviderError | None = None
 
 
 def _err(e: SyncError) -> dict[str, Any]:

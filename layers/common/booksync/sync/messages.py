@@ -36,10 +36,22 @@ class PaymentSyncMessage(_Msg):
 
 
 class ImportMessage(_Msg):
+    """An import run (``weekly``), or a **backfill** run: push everything not yet in the books (after a connect, or
+    ``POST /integrations/{provider}/backfill``). ``continue`` numbers a run's continuation messages."""
+
     company_id: str = Field(alias="companyId", min_length=1)
     provider: str
     run_id: str = Field(alias="runId")
-    kind: Literal["weekly"] = "weekly"
+    kind: Literal["weekly", "backfill"] = "weekly"
+    seq: int = Field(default=0, alias="continue", ge=0)
+
+
+def backfill_message(company_id: str, provider: str, run_id: str, seq: int = 0) -> dict[str, object]:
+    """The ImportQueue body of a backfill run (``seq`` > 0: its continuation after a Lambda ran out of time)."""
+    body: dict[str, object] = {"companyId": company_id, "provider": provider, "runId": run_id, "kind": "backfill"}
+    if seq:
+        body["continue"] = seq
+    return body
 
 
 class ScheduleEvent(_Msg):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from booksync.catalog.models import Customer, Item
 from booksync.invoicing.models import Invoice, Payment
@@ -46,6 +46,10 @@ class LineRef:
 class Capabilities:
     idempotency_keys: bool  # provider replays a retried write (QuickBooks requestid, Xero Idempotency-Key)
     idempotency_key_max: int = 50
+    # > 1: the adapter implements :class:`BatchingProvider` and ``push_many`` takes up to this many writes per call
+    # (QuickBooks ``/batch`` 30, Xero arrays 50). 1: the engine pushes one object per call.
+    max_batch: int = 1
+    batch_mixes_kinds: bool = False  # one batch may carry customers and items together (QuickBooks), or not (Xero)
 
 
 @dataclass
@@ -137,6 +141,40 @@ class AccountingProvider(Protocol):
     # payments
     def find_payment(self, s: Session, payment: Payment, invoice: Ref) -> Ref | None: ...
     def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref: ...
+
+
+# ---- batches (optional capability, ``Capabilities.max_batch > 1``) -------------------------------------------------
+@dataclass(frozen=True)
+class Op:
+    """One write of a batch. ``key`` is the element's own idempotency key (the adapter folds the keys of a batch
+    into the batch's request id). Creates: customer, item (``account_id``), invoice (``customer`` + ``lines``),
+    payment (``invoice`` + ``customer``). Updates: invoice (``ref`` carries its id and version)."""
+
+    kind: str  # customer | item | invoice | payment
+    action: str  # create | update
+    entity: Any  # Customer | Item | Invoice | Payment
+    key: str
+    ref: Ref | None = None
+    account_id: str | None = None
+    customer: Ref | None = None
+    lines: tuple[LineRef, ...] = ()
+    invoice: Ref | None = None
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """The outcome of one element: its object, or the provider-neutral error that element alone got."""
+
+    ref: Ref | None = None
+    error: ProviderError | None = None
+
+
+class BatchingProvider(Protocol):
+    def push_many(self, s: Session, ops: list[Op]) -> list[OpResult]:
+        """Send up to ``capabilities.max_batch`` writes in as few calls as the provider allows; one result per op,
+        in order. Raises a :class:`ProviderError` when the call itself failed (then every element's outcome is
+        unknown, exactly as for a single write)."""
+        ...
 
 
 def payment_marker(payment_id: str) -> str:

@@ -6,11 +6,15 @@ whose failure needs a person (the engine has already raised the notification).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from booksync.config import check_provider
 from booksync.errors import AppError, Conflict, NotFound
-from booksync.integrations.models import Connection
+from booksync.ids import new_id
+from booksync.integrations.models import Connection, ConnectionStatus
+from booksync.integrations.tokens import needs_reauth_error, not_connected_error
 from booksync.invoicing.models import Invoice, Payment
 from booksync.observability import logger
 from booksync.ports import Notifier
@@ -35,6 +39,7 @@ class SyncService:
     customers: Any = None  # CustomerRepository (last errors of dead-lettered customer pushes)
     items: Any = None  # ItemRepository
     imports: Any = None  # ImportService (booksync.imports.service)
+    enqueue_backfill: Callable[[str, str, str, int], None] | None = None  # (company, provider, run id, seq)
 
     def sync_now(self, company_id: str, invoice_id: str) -> dict[str, Any]:
         """The Sync / Resync button: push now and answer the outcome (SyncFailed carries it on failure)."""
@@ -101,6 +106,42 @@ class SyncService:
             logger.info("import skipped", reason=exc.message, provider=provider)
             return "skipped"
         return str(run.status.value)
+
+    def request_backfill(self, company_id: str, provider: str) -> dict[str, Any]:
+        """``POST /integrations/{provider}/backfill``: queue a backfill run of the connected provider (202)."""
+        check_provider(provider)
+        conn = next((c for c in self.connections.for_company(company_id) if c.provider == provider), None)
+        if conn is None or conn.status == ConnectionStatus.DISCONNECTED:
+            raise not_connected_error(provider)
+        if conn.status == ConnectionStatus.NEEDS_REAUTH:
+            raise needs_reauth_error(provider)
+        run_id = new_id("bf")
+        assert self.enqueue_backfill is not None
+        self.enqueue_backfill(company_id, provider, run_id, 0)
+        logger.info("backfill queued", provider=provider, run_id=run_id)
+        return {"runId": run_id, "provider": provider, "status": "queued"}
+
+    def handle_backfill_message(self, company_id: str, provider: str, run_id: str, seq: int = 0) -> str:
+        """Run (or continue) a backfill. It stops between batches before the Lambda's time limit and queues its own
+        continuation; what it pushed is linked, so the continuation (or an SQS retry) skips it."""
+        from booksync.imports.service import REMAINING_MS  # the import Lambda's time budget (time_budget())
+
+        getter = REMAINING_MS.get()
+        time_left = (lambda: getter() / 1000.0) if getter is not None else None
+        try:
+            result = self.engine.backfill(company_id, provider, time_left=time_left)
+        except AppError as exc:
+            if exc.code in ("not_connected", "needs_reauth"):
+                logger.info("backfill skipped", reason=exc.code, provider=provider)
+                return "skipped"
+            raise  # provider_unavailable and the unexpected: SQS retries; the links make the retry resume
+        status = str(result.get("status"))
+        logger.info("backfill step", provider=provider, run_id=run_id, seq=seq, status=status,
+                    pushed=result.get("pushed"), failed=result.get("failed"))  # fmt: skip
+        if status == "continued":
+            assert self.enqueue_backfill is not None
+            self.enqueue_backfill(company_id, provider, run_id, seq + 1)
+        return status
 
     def dead_letter(self, company_id: str, entity_type: str, entity_id: str, message: dict[str, Any]) -> None:
         """A message that exhausted its retries: one notification carrying the entity's last error."""

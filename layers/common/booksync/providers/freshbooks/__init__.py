@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from booksync.providers.freshbooks.accounting import FreshBooksAccounting
+from booksync.providers.freshbooks.imports import FreshBooksImporter
 from booksync.providers.freshbooks.oauth import FreshBooksOAuth
 
 
@@ -16,3 +17,8 @@ def oauth_client() -> FreshBooksOAuth:
 @lru_cache(maxsize=1)
 def accounting() -> FreshBooksAccounting:
     return FreshBooksAccounting()
+
+
+@lru_cache(maxsize=1)
+def importer() -> FreshBooksImporter:
+    return FreshBooksImporter()

@@ -7,6 +7,7 @@ Wire rules followed (../shared/providers/quickbooks.md): ``/v3/company/{realmId}
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -26,6 +27,8 @@ from booksync.sync.ports import (
     DuplicateNumber,
     LineRef,
     NotFoundUpstream,
+    Op,
+    OpResult,
     ProviderError,
     RateLimited,
     Ref,
@@ -39,6 +42,8 @@ from booksync.sync.ports import (
 )
 
 MINOR_VERSION = "75"
+BATCH_MAX = 30  # QB.md §5: at most 30 payloads per batch
+BATCH_REQUESTID_MAX = 36  # QB.md §4: a batch requestid is at most 36 chars (each bId at most 10)
 NAME_LIMIT = 100
 
 
@@ -80,7 +85,9 @@ def _ref(entity: dict[str, Any]) -> Ref:
 
 class QuickBooksAccounting:
     name = "quickbooks"
-    capabilities = Capabilities(idempotency_keys=True, idempotency_key_max=50)
+    capabilities = Capabilities(
+        idempotency_keys=True, idempotency_key_max=50, max_batch=BATCH_MAX, batch_mixes_kinds=True
+    )
 
     def __init__(self, api_base: str | None = None, http: httpx.Client | None = None) -> None:
         self.api_base = (api_base or provider_url("QUICKBOOKS_API_URL")).rstrip("/")
@@ -148,23 +155,73 @@ class QuickBooksAccounting:
         return None
 
     def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref:
-        body: dict[str, Any] = {
-            "CustomerRef": {"value": customer.id},
-            "TotalAmt": _num(payment.amount),
-            "TxnDate": payment.date.isoformat(),
-            "PrivateNote": payment_marker(payment.id),
-            "Line": [{"Amount": _num(payment.amount), "LinkedTxn": [{"TxnId": invoice.id, "TxnType": "Invoice"}]}],
-        }
-        method = self._payment_method(s, payment.method)
-        if method:
-            body["PaymentMethodRef"] = {"value": method}
-        else:
-            body["PrivateNote"] += f" (method: {payment.method.value})"
-        if payment.reference:
-            body["PaymentRefNum"] = payment.reference[:21]
-        return _ref(self._write(s, "payment", body, key)["Payment"])
+        return _ref(self._write(s, "payment", self._payment_body(s, payment, invoice, customer), key)["Payment"])
 
-    # ---- payloads -----------------------------------------------------------------------------------------------
+    # ---- batches (QB.md §5) ---------------------------------------------------------------------------------------
+    def push_many(self, s: Session, ops: list[Op]) -> list[OpResult]:
+        """Up to 30 writes in one ``POST /batch``. Items run independently: each answers its object or its own
+        ``Fault``. The batch's ``requestid`` is a digest of the whole body, so a retry of the same batch is replayed
+        and a batch whose content changed is a new request (elements that may have landed are looked up first)."""
+        results: list[OpResult] = []
+        for start in range(0, len(ops), BATCH_MAX):
+            results += self._batch(s, ops[start : start + BATCH_MAX])
+        return results
+
+    def _batch(self, s: Session, ops: list[Op]) -> list[OpResult]:
+        items: list[dict[str, Any]] = []
+        entities: list[str | None] = []
+        out: list[OpResult | None] = []
+        for i, op in enumerate(ops):
+            try:
+                entity, operation, body = self._batch_body(s, op)
+            except ProviderError as exc:
+                entities.append(None)
+                out.append(OpResult(error=exc))
+                continue
+            items.append({"bId": str(i), "operation": operation, entity: body})
+            entities.append(entity)
+            out.append(None)
+        if items:
+            payload = {"BatchItemRequest": items}
+            digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+            request_id = f"bcb-{digest}"[:BATCH_REQUESTID_MAX]
+            data = self._send(s, "POST", "batch", params={"requestid": request_id}, body=payload)
+            answers = {str(r.get("bId")): r for r in data.get("BatchItemResponse") or [] if isinstance(r, dict)}
+            for i, name in enumerate(entities):
+                if name is None:
+                    continue
+                answer = answers.get(str(i))
+                if answer is None:
+                    out[i] = OpResult(error=Unavailable("QuickBooks answered the batch without this element"))
+                elif answer.get("Fault") is not None:
+                    out[i] = OpResult(error=_fault_error(answer["Fault"], 400))
+                elif isinstance(answer.get(name), dict):
+                    out[i] = OpResult(ref=_ref(answer[name]))
+                else:
+                    out[i] = OpResult(error=Unavailable(f"QuickBooks answered the batch without the {name}"))
+        return [r if r is not None else OpResult(error=Unavailable("no answer")) for r in out]
+
+    def _batch_body(self, s: Session, op: Op) -> tuple[str, str, dict[str, Any]]:
+        if op.action == "create":
+            if op.kind == "customer":
+                return "Customer", "create", self._customer_body(op.entity)
+            if op.kind == "item" and op.account_id:
+                return "Item", "create", self._item_body(op.entity, op.account_id)
+            if op.kind == "invoice" and op.customer is not None:
+                return "Invoice", "create", self._invoice_body(op.entity, op.customer, list(op.lines))
+            if op.kind == "payment" and op.invoice is not None and op.customer is not None:
+                return "Payment", "create", self._payment_body(s, op.entity, op.invoice, op.customer)
+        if op.action == "update" and op.kind == "invoice" and op.ref is not None and op.customer is not None:
+            body = self._invoice_body(op.entity, op.customer, list(op.lines)) | {
+                "Id": op.ref.id,
+                "SyncToken": op.ref.version or "0",
+                "sparse": True,
+            }
+            return "Invoice", "update", body
+        raise Rejected(f"{op.action} of a {op.kind} cannot be batched")
+
+        # ---- payloads -----------------------------------------------------------------------------------------------
+
     @staticmethod
     def _customer_body(c: Customer) -> dict[str, Any]:
         body: dict[str, Any] = {"DisplayName": _display_name(c.name)}
@@ -196,6 +253,23 @@ class QuickBooksAccounting:
             body["Description"] = item.description[:4000]
         if item.sku:
             body["Sku"] = item.sku[:100]
+        return body
+
+    def _payment_body(self, s: Session, payment: Payment, invoice: Ref, customer: Ref) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "CustomerRef": {"value": customer.id},
+            "TotalAmt": _num(payment.amount),
+            "TxnDate": payment.date.isoformat(),
+            "PrivateNote": payment_marker(payment.id),
+            "Line": [{"Amount": _num(payment.amount), "LinkedTxn": [{"TxnId": invoice.id, "TxnType": "Invoice"}]}],
+        }
+        method = self._payment_method(s, payment.method)
+        if method:
+            body["PaymentMethodRef"] = {"value": method}
+        else:
+            body["PrivateNote"] += f" (method: {payment.method.value})"
+        if payment.reference:
+            body["PaymentRefNum"] = payment.reference[:21]
         return body
 
     @staticmethod
@@ -311,27 +385,32 @@ class QuickBooksAccounting:
             raise Unauthorized("QuickBooks refused the access token")
         if fault is None and resp.status_code < 400:
             return dict(data)
-        errors = (fault or {}).get("Error") or (fault or {}).get("error") or [{}]
-        first = {k.lower(): v for k, v in errors[0].items()}
-        code = str(first.get("code", ""))
-        message = str(first.get("message", "")) or f"HTTP {resp.status_code}"
-        detail = str(first.get("detail", ""))
-        text = f"{message}: {detail}" if detail else message
-        if code == "5010":
-            raise StaleObject(text)
-        if code == "6240":
-            raise DuplicateName(text)
-        if "duplicate document number" in message.lower():
-            raise DuplicateNumber(text)
-        if code in ("610", "2500"):
-            raise NotFoundUpstream(text)
-        if code in ("3200", "3100", "120") or resp.status_code == 403:
-            raise Unauthorized(text)
-        if code in ("3001", "003001"):
-            raise RateLimited(text, retry_after=60.0)
-        err = Rejected(text, detail=detail)
-        err.code = "provider_rejected"
-        raise err
+        raise _fault_error(fault or {}, resp.status_code)
+
+
+def _fault_error(fault: dict[str, Any], status: int) -> ProviderError:
+    """The provider-neutral error of a ``Fault`` (a whole answer's, or one batch element's)."""
+    errors = fault.get("Error") or fault.get("error") or [{}]
+    first = {k.lower(): v for k, v in errors[0].items()}
+    code = str(first.get("code", ""))
+    message = str(first.get("message", "")) or f"HTTP {status}"
+    detail = str(first.get("detail", ""))
+    text = f"{message}: {detail}" if detail else message
+    if code == "5010":
+        return StaleObject(text)
+    if code == "6240":
+        return DuplicateName(text)
+    if "duplicate document number" in message.lower():
+        return DuplicateNumber(text)
+    if code in ("610", "2500"):
+        return NotFoundUpstream(text)
+    if code in ("3200", "3100", "120") or status == 403:
+        return Unauthorized(text)
+    if code in ("3001", "003001"):
+        return RateLimited(text, retry_after=60.0)
+    err = Rejected(text, detail=detail)
+    err.code = "provider_rejected"
+    return err
 
 
 __all__ = ["ProviderError", "QuickBooksAccounting"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from booksync.providers.wave.accounting import WaveAccounting
+from booksync.providers.wave.imports import WaveImporter
 from booksync.providers.wave.oauth import WaveOAuth
 
 
@@ -16,3 +17,8 @@ def oauth_client() -> WaveOAuth:
 @lru_cache(maxsize=1)
 def accounting() -> WaveAccounting:
     return WaveAccounting()
+
+
+@lru_cache(maxsize=1)
+def importer() -> WaveImporter:
+    return WaveImporter()

@@ -15,6 +15,7 @@ import hashlib
 import json
 import threading
 import time
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,9 @@ from booksync.sync.ports import (
     DuplicateNumber,
     LineRef,
     NotFoundUpstream,
+    Op,
+    OpResult,
+    ProviderError,
     RateLimited,
     Ref,
     Rejected,
@@ -46,6 +50,8 @@ CONTACT_NAME_MAX = 255
 ITEM_CODE_MAX = 30
 ITEM_NAME_MAX = 50
 IDEMPOTENCY_KEY_MAX = 128
+BATCH_MAX = 50  # X.md §5: ~50 elements per array write (summarizeErrors=false)
+RESOURCES = {"customer": "Contacts", "item": "Items", "invoice": "Invoices", "payment": "Payments"}
 DAY_LIMIT_RETRY = 3600.0  # no Retry-After on a day limit: come back in an hour, never hammer
 EDITABLE_WITH_PAYMENTS = "DueDate"
 # Words in a bank account's name that say which payment method lands there (first match wins, else the first bank
@@ -98,7 +104,7 @@ def _messages(element: dict[str, Any]) -> list[str]:
 
 class XeroAccounting:
     name = "xero"
-    capabilities = Capabilities(idempotency_keys=True, idempotency_key_max=IDEMPOTENCY_KEY_MAX)
+    capabilities = Capabilities(idempotency_keys=True, idempotency_key_max=IDEMPOTENCY_KEY_MAX, max_batch=BATCH_MAX)
 
     def __init__(self, api_base: str | None = None, http: httpx.Client | None = None) -> None:
         self.api_base = (api_base or provider_url("XERO_API_URL")).rstrip("/")
@@ -211,18 +217,92 @@ class XeroAccounting:
         return None
 
     def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref:
+        element = self._payment_element(s, payment, invoice)
+        saved = self._write(s, "PUT", "Payments", {"Payments": [element]}, key)
+        return Ref(id=str(saved["PaymentID"]), marker=saved.get("Reference"))
+
+    def _payment_element(self, s: Session, payment: Payment, invoice: Ref) -> dict[str, Any]:
         reference = " | ".join(
             part for part in (payment.reference, f"method: {payment.method.value}", payment_marker(payment.id)) if part
         )
-        element = {
+        return {
             "Invoice": {"InvoiceID": invoice.id},
             "Account": {"AccountID": self._payment_account(s, payment.method)},
             "Date": payment.date.isoformat(),
             "Amount": _num(payment.amount),
             "Reference": reference,
         }
-        saved = self._write(s, "PUT", "Payments", {"Payments": [element]}, key)
-        return Ref(id=str(saved["PaymentID"]), marker=saved.get("Reference"))
+
+    # ---- arrays (X.md §5) -----------------------------------------------------------------------------------------
+    def push_many(self, s: Session, ops: list[Op]) -> list[OpResult]:
+        """Creates go as arrays, one ``PUT /<Resource>?summarizeErrors=false`` per kind and 50 elements, each element
+        answered with its own ``ValidationErrors``; the array's Idempotency-Key is a digest of its body (a retry is
+        replayed). An invoice update keeps its single-call path (it reads the invoice to respect Xero's rules)."""
+        results: list[OpResult | None] = [None] * len(ops)
+        groups: dict[str, list[int]] = {}
+        for i, op in enumerate(ops):
+            if op.action == "create" and op.kind in RESOURCES:
+                groups.setdefault(op.kind, []).append(i)
+            else:
+                results[i] = self._single(s, op)
+        for kind, positions in groups.items():
+            for start in range(0, len(positions), BATCH_MAX):
+                part = positions[start : start + BATCH_MAX]
+                for i, result in zip(part, self._put_array(s, kind, [ops[i] for i in part]), strict=True):
+                    results[i] = result
+        return [r if r is not None else OpResult(error=Unavailable("no answer")) for r in results]
+
+    def _single(self, s: Session, op: Op) -> OpResult:
+        if op.kind == "invoice" and op.action == "update" and op.ref is not None and op.customer is not None:
+            try:
+                return OpResult(ref=self.update_invoice(s, op.ref, op.entity, op.customer, list(op.lines), op.key))
+            except ProviderError as exc:
+                return OpResult(error=exc)
+        return OpResult(error=Rejected(f"{op.action} of a {op.kind} cannot be batched"))
+
+    def _array_element(self, s: Session, op: Op, codes: dict[str, str]) -> dict[str, Any]:
+        if op.kind == "customer":
+            return self._contact_body(op.entity)
+        if op.kind == "item" and op.account_id:
+            return self._item_body(op.entity, op.account_id)
+        if op.kind == "invoice" and op.customer is not None:
+            lines = [replace(line, item=Ref(line.item.id, number=codes[line.item.id])) for line in op.lines]
+            return {"Type": "ACCREC", **self._invoice_body(s, op.entity, op.customer, lines)}
+        if op.kind == "payment" and op.invoice is not None:
+            return self._payment_element(s, op.entity, op.invoice)
+        raise Rejected(f"a {op.kind} is missing what Xero needs to create it")
+
+    def _put_array(self, s: Session, kind: str, ops: list[Op]) -> list[OpResult]:
+        resource = RESOURCES[kind]
+        codes = self._item_codes(s, [line for op in ops for line in op.lines]) if kind == "invoice" else {}
+        out: list[OpResult | None] = []
+        sent: list[tuple[int, dict[str, Any]]] = []
+        for i, op in enumerate(ops):
+            try:
+                element = self._array_element(s, op, codes)
+            except ProviderError as exc:
+                out.append(OpResult(error=exc))
+                continue
+            sent.append((i, element))
+            out.append(None)
+        if sent:
+            body = {resource: [element for _, element in sent]}
+            params = {"summarizeErrors": "false"}
+            if kind in ("item", "invoice"):
+                params["unitdp"] = "4"
+            data = self._send(s, "PUT", resource, params=params, body=body, key=self._key("bcb", body))
+            answers = [a for a in data.get(resource) or [] if isinstance(a, dict)]
+            for position, (i, element) in enumerate(sent):
+                answer = _answer_for(kind, element, answers, position)
+                if answer is None:
+                    out[i] = OpResult(error=Unavailable(f"Xero answered the array without this {kind}"))
+                    continue
+                messages = _messages(answer)
+                if messages or answer.get("StatusAttributeString") == "ERROR" or answer.get("HasErrors"):
+                    out[i] = OpResult(error=self._rejection(messages or ["Xero reported an error without a message"]))
+                else:
+                    out[i] = OpResult(ref=_array_ref(kind, answer))
+        return [r if r is not None else OpResult(error=Unavailable("no answer")) for r in out]
 
     # ---- payloads -----------------------------------------------------------------------------------------------
     @staticmethod
@@ -393,7 +473,7 @@ class XeroAccounting:
         return element
 
     @staticmethod
-    def _rejection(messages: list[str]) -> Exception:
+    def _rejection(messages: list[str]) -> ProviderError:
         text = "; ".join(messages)
         lowered = text.lower()
         if "invoice # must be unique" in lowered:
@@ -465,6 +545,35 @@ class XeroAccounting:
             raise Rejected(f"Xero answered {resp.status_code}")
         messages = [m for el in data.get("Elements") or [] if isinstance(el, dict) for m in _messages(el)]
         raise XeroAccounting._rejection(messages or [str(data.get("Message") or f"HTTP {resp.status_code}")])
+
+
+_IDENTITY = {"customer": "Name", "item": "Code", "invoice": "InvoiceNumber", "payment": "Reference"}
+
+
+def _answer_for(
+    kind: str, element: dict[str, Any], answers: list[dict[str, Any]], position: int
+) -> dict[str, Any] | None:
+    """The answer to one element: by position (Xero echoes the array in order), checked against what identifies it
+    (contact name, item code, invoice number, payment reference carrying our marker); else searched by it."""
+    field = _IDENTITY[kind]
+    wanted = str(element.get(field) or "").strip().casefold()
+
+    def same(answer: dict[str, Any]) -> bool:
+        return str(answer.get(field) or "").strip().casefold() == wanted
+
+    if position < len(answers) and same(answers[position]):
+        return answers[position]
+    return next((a for a in answers if same(a)), None)
+
+
+def _array_ref(kind: str, answer: dict[str, Any]) -> Ref:
+    if kind == "customer":
+        return Ref(id=str(answer["ContactID"]))
+    if kind == "item":
+        return Ref(id=str(answer["ItemID"]), number=str(answer.get("Code")))
+    if kind == "invoice":
+        return XeroAccounting._invoice_ref(answer)
+    return Ref(id=str(answer["PaymentID"]), marker=answer.get("Reference"))
 
 
 def _rate_limited(resp: httpx.Response) -> RateLimited:
