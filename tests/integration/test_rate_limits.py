@@ -320,6 +320,7 @@ def test_the_sync_button_during_a_day_limit_says_when_it_will_be_retried(world: 
     for r in (first, second):
         assert r.status == 503 and r.body["error"]["code"] == "provider_unavailable", r.body
         assert "retried automatically after" in r.body["error"]["message"] and "UTC" in r.body["error"]["message"]
+        assert int(r.headers["retry-after"]) > 60, r.headers  # the frontend can tell the user when, not "try again"
     # the second click did not reach Xero: the day block is shared
     assert len([e for e in requests_log(world["url"]) if e["outcome"] == "throttled_day"]) == 1
 

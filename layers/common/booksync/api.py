@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -98,7 +99,11 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             logger.warning("request failed upstream", code=exc.code)
         else:
             logger.info("request rejected", code=exc.code, status=exc.status)
-        return Response(status_code=exc.status, content_type=JSON, body=json.dumps(exc.body()))
+        headers = None
+        wait = getattr(exc.__cause__, "retry_after", None)  # a provider's named wait (rate limit) reaches the client
+        if exc.status in (429, 503) and isinstance(wait, int | float) and wait > 0:
+            headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+        return Response(status_code=exc.status, content_type=JSON, body=json.dumps(exc.body()), headers=headers)
 
     @app.exception_handler(ServiceError)
     def _service_error(exc: ServiceError) -> Response[str]:
