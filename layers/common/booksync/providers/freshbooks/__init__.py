@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from booksync.providers.freshbooks.accounting import FreshBooksAccounting
-from booksync.providers.freshbooks.imports import FreshBooksImporter
 from booksync.providers.freshbooks.oauth import FreshBooksOAuth
+
+if TYPE_CHECKING:  # the importer loads only in the import function (cold start of the others)
+    from booksync.providers.freshbooks.imports import FreshBooksImporter
 
 
 @lru_cache(maxsize=1)
@@ -21,4 +24,6 @@ def accounting() -> FreshBooksAccounting:
 
 @lru_cache(maxsize=1)
 def importer() -> FreshBooksImporter:
+    from booksync.providers.freshbooks.imports import FreshBooksImporter
+
     return FreshBooksImporter()

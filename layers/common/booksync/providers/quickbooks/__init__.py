@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from booksync.providers.quickbooks.accounting import QuickBooksAccounting
-from booksync.providers.quickbooks.imports import QuickBooksImporter
 from booksync.providers.quickbooks.oauth import QuickBooksOAuth
+
+if TYPE_CHECKING:  # the importer loads only in the import function (cold start of the others)
+    from booksync.providers.quickbooks.imports import QuickBooksImporter
 
 
 @lru_cache(maxsize=1)
@@ -21,4 +24,6 @@ def accounting() -> QuickBooksAccounting:
 
 @lru_cache(maxsize=1)
 def importer() -> QuickBooksImporter:
+    from booksync.providers.quickbooks.imports import QuickBooksImporter
+
     return QuickBooksImporter()

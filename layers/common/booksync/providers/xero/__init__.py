@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from booksync.providers.xero.accounting import XeroAccounting
-from booksync.providers.xero.imports import XeroImporter
 from booksync.providers.xero.oauth import XeroOAuth
+
+if TYPE_CHECKING:  # the importer loads only in the import function (cold start of the others)
+    from booksync.providers.xero.imports import XeroImporter
 
 
 @lru_cache(maxsize=1)
@@ -21,4 +24,6 @@ def accounting() -> XeroAccounting:
 
 @lru_cache(maxsize=1)
 def importer() -> XeroImporter:
+    from booksync.providers.xero.imports import XeroImporter
+
     return XeroImporter()
