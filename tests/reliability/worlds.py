@@ -210,7 +210,17 @@ class ProviderWorld:
         return freshbooks_helpers.resync(invoice_id, company)
 
     def notifications(self, company: str = "co_a") -> dict[str, Any]:
-        return freshbooks_helpers.notifications(company)
+        """Every notification of the company (all pages) and the unread count."""
+        api = load_function("api").lambda_handler
+        data: list[dict[str, Any]] = []
+        query = {"limit": "100"}
+        while True:
+            r = invoke(api, http_event("api/list_notifications.json", company=company, query=query))
+            assert r.status == 200, r.body
+            data += r.body["data"]
+            if not r.body.get("nextCursor"):
+                return {**r.body, "data": data}
+            query = {"limit": "100", "cursor": r.body["nextCursor"]}
 
     # ---- the provider's books -------------------------------------------------------------------------------------
     def dump(self, company: str = "co_a") -> dict[str, Any]:
