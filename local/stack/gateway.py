@@ -432,4 +432,13 @@ def create_gateway_app(
         html = openapi.swagger_html(spec_url, assets_url=ASSETS.rstrip("/"))
         return Response(html, headers={"content-type": "text/html; charset=utf-8"})
 
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=_ALL_METHODS)])
+    async def _unrouted(_request: Request, exc: Exception) -> Response:
+        # Starlette's own 404/405 (e.g. a path with an encoded newline its catch-all pattern does not match) answers
+        # the way API Gateway does: JSON `{"message": ...}`, never text/plain
+        status = getattr(exc, "status_code", 404)
+        return _json_response(status, {"message": "Not Found" if status == 404 else "Method Not Allowed"})
+
+    return Starlette(
+        routes=[Route("/{path:path}", endpoint, methods=_ALL_METHODS)],
+        exception_handlers={404: _unrouted, 405: _unrouted},
+    )

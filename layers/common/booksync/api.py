@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from booksync.config import get_settings
 from booksync.errors import AppError, PayloadTooLarge, Unauthorized
@@ -25,9 +25,53 @@ JSON = "application/json"
 ABSENT_WHEN_NONE = frozenset({"syncButton", "lastSyncError", "lastSyncedAt"})
 
 
-def doc(model: type[BaseModel], status: int = 200) -> dict[int, OpenAPIResponse]:
-    """OpenAPI description of a JSON response (routes return ``Response`` objects to control absent keys)."""
-    return {status: {"description": "OK", "content": {"application/json": {"model": model}}}}
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[Any] | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """Every non-2xx answer: ``{"error": {"code", "message", "details"?}}``."""
+
+    error: ErrorBody
+
+
+class GatewayError(BaseModel):
+    """What API Gateway itself answers before a function runs (no route 404, authorizer 401, throttling 429)."""
+
+    message: str
+
+
+class ApiError(RootModel[ErrorEnvelope | GatewayError]):
+    """A non-2xx answer: the service's envelope, or API Gateway's own ``{"message"}``."""
+
+
+# The error statuses any route may answer (documented on every operation, with the one envelope).
+ERROR_STATUSES: dict[int, str] = {
+    400: "A rule was broken; the message says which and how to fix it",
+    401: "Missing or invalid access token, or a token without a company_id claim",
+    429: "API Gateway's throttling: too many requests; slow down",
+    404: "Not found (also anything that belongs to another company)",
+    409: "Conflicts with the current state (duplicate invoice number, not connected, needs re-authorisation)",
+    413: "The request body is larger than the limit",
+    500: "Something went wrong on our side; try again",
+    503: "The provider did not answer or is rate limiting; Retry-After says when to try again when it is known",
+}
+
+
+def errors() -> dict[int, OpenAPIResponse]:
+    return {
+        status: {"description": text, "content": {"application/json": {"model": ApiError}}}
+        for status, text in ERROR_STATUSES.items()
+    }
+
+
+def doc(model: type[BaseModel] | None = None, status: int = 200, description: str = "OK") -> dict[int, OpenAPIResponse]:
+    """OpenAPI description of a JSON response and the error envelope (routes return ``Response`` objects to control
+    absent keys). ``model=None``: a JSON object not described further."""
+    content: dict[str, Any] = {"model": model} if model is not None else {"schema": {"type": "object"}}
+    return {status: {"description": description, "content": {"application/json": content}}, **errors()}  # type: ignore[dict-item]
 
 
 def company_id(router: APIGatewayHttpResolver | Router) -> str:

@@ -74,6 +74,7 @@ def integration_service() -> Any:
         mappings=MappingRepository(),
         items=ItemRepository(),
         imports=import_service(),
+        enqueue_backfill=enqueue_backfill,
     )
 
 

@@ -218,6 +218,7 @@ class MappingRecord(TableRecord):
     provider = UnicodeAttribute()
     default_account_id = UnicodeAttribute(null=True)
     items = DocumentAttribute(null=True)
+    payment_accounts = DocumentAttribute(null=True)  # user's record only: payment method -> deposit account
     updated_at = UTCDateTimeAttribute()
 
 
@@ -837,7 +838,11 @@ def _merged_mappings(rows: Iterable[MappingRecord]) -> dict[str, ProviderMapping
     for provider in sorted(set(chosen) | set(imported)):
         user = chosen.get(provider)
         items = {**imported.get(provider, {}), **(dict(user.items or {}) if user is not None else {})}
-        out[provider] = ProviderMapping(default_account_id=user.default_account_id if user else None, items=items)
+        out[provider] = ProviderMapping(
+            default_account_id=user.default_account_id if user else None,
+            items=items,
+            payment_accounts=dict(user.payment_accounts or {}) if user is not None else {},
+        )
     return out
 
 
@@ -857,6 +862,7 @@ class MappingRepository:
             provider=provider,
             default_account_id=mapping.default_account_id,
             items=mapping.items or None,
+            payment_accounts=mapping.payment_accounts or None,
             updated_at=utcnow(),
         ).save()
 

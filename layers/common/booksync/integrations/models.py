@@ -50,6 +50,9 @@ class Connection(ApiModel):
 class ProviderMapping(ApiModel):
     default_account_id: str | None = None
     items: dict[str, str] = Field(default_factory=dict)
+    # payment method (PaymentMethod value) -> the account its payments are deposited to; a method not here lands in
+    # the provider adapter's default (QuickBooks: Undeposited Funds)
+    payment_accounts: dict[str, str] = Field(default_factory=dict)
 
 
 class OAuthState(ApiModel):

@@ -36,10 +36,17 @@ class ConnectOut(ApiModel):
 class ProviderMappingIn(RequestModel):
     default_account_id: str | None = Field(default=None, max_length=64)
     items: dict[str, str] = Field(default_factory=dict, description="itemId -> accountId overrides")
+    payment_accounts: dict[str, str | None] | None = Field(
+        default=None,
+        description="payment method (cash, check, card, ach, other) -> the account its payments are deposited to "
+        "(ids from GET /integrations/{provider}/accounts?purpose=payment); null or absent: the provider's default. "
+        "Omit the field to keep the saved payment accounts.",
+    )
 
 
 class AccountMappingsIn(RootModel[dict[str, ProviderMappingIn]]):
-    """`{"<provider>": {"defaultAccountId": "...", "items": {"<itemId>": "<accountId>"}}}`"""
+    """Per provider: `defaultAccountId`, `items` (`{"<itemId>": "<accountId>"}`) and `paymentAccounts`
+    (`{"<method>": "<accountId>"}`)."""
 
 
 class AccountOut(ApiModel):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -12,10 +12,12 @@ from booksync.config import PROVIDER_DISPLAY_NAMES, PROVIDERS, check_provider
 from booksync.errors import BadRequest, Conflict, ServiceUnavailable
 from booksync.ids import new_id
 from booksync.imports.models import RunStatus
-from booksync.integrations.models import Connection, ProviderMapping, SyncSettings
+from booksync.integrations.models import Connection, ConnectionStatus, ProviderMapping, SyncSettings
 from booksync.integrations.schemas import AccountMappingsIn, IntegrationList, IntegrationOut, SettingsIn
 from booksync.integrations.tokens import needs_reauth_error
+from booksync.invoicing.models import PaymentMethod
 from booksync.invoicing.service import primary_connection
+from booksync.observability import logger
 from booksync.sync.ports import ProviderError
 
 # What each provider can receive. Wave has no item sync: invoice lines need products, which the Wave adapter keeps.
@@ -44,6 +46,9 @@ class IntegrationService:
     items: ItemLookup
     imports: Any = None  # ImportService (booksync.imports.service): POST /customers/import, health.lastImport
     import_budget_seconds: float = 20.0  # of the API's 29 s; the rest of a big import continues on the queue
+    # queues a backfill run (company, provider, runId, seq): saving a changed mapping restarts the backfill of each
+    # connected provider (the one after a connect usually stopped at "items have no income account")
+    enqueue_backfill: Callable[[str, str, str, int], None] | None = None
 
     def overview(self, company_id: str) -> IntegrationList:
         known = {c.provider: c for c in self.connections.for_company(company_id)}
@@ -97,11 +102,60 @@ class IntegrationService:
                 code="unknown_item",
                 details=[{"field": "items", "value": m} for m in missing],
             )
+        methods = [m.value for m in PaymentMethod]
         for provider, m in given.items():
-            self.mappings.put(
-                company_id, provider, ProviderMapping(default_account_id=m.default_account_id, items=dict(m.items))
+            bad = sorted(set(m.payment_accounts or {}) - set(methods))
+            if bad:
+                raise BadRequest(
+                    f"Unknown payment method(s) {', '.join(repr(b) for b in bad)} in paymentAccounts for {provider}; "
+                    f"use {', '.join(methods)}.",
+                    code="unknown_payment_method",
+                    details=[{"field": f"{provider}.paymentAccounts", "value": b, "choices": methods} for b in bad],
+                )
+        before = self.mappings.get_all(company_id)
+        changed: list[str] = []
+        for provider, m in given.items():
+            old = before.get(provider, ProviderMapping())
+            if m.payment_accounts is None:  # omitted: keep what was saved (older clients send only income accounts)
+                payment_accounts = dict(old.payment_accounts)
+            else:
+                payment_accounts = {k: v for k, v in m.payment_accounts.items() if v}
+            new = ProviderMapping(
+                default_account_id=m.default_account_id, items=dict(m.items), payment_accounts=payment_accounts
             )
-        return self.mappings.get_all(company_id)
+            self.mappings.put(company_id, provider, new)
+            if (
+                old.default_account_id != new.default_account_id
+                or old.payment_accounts != new.payment_accounts
+                or any(old.items.get(k) != v for k, v in new.items.items())
+            ):
+                changed.append(provider)
+        after = self.mappings.get_all(company_id)
+        # a removed item override shows in the merged mapping (the imported account, or none, answers again)
+        empty = ProviderMapping()
+        changed += [p for p in given if p not in changed and before.get(p, empty) != after.get(p, empty)]
+        if changed:
+            self._restart_backfills(company_id, changed)
+        return after
+
+    def _restart_backfills(self, company_id: str, providers: list[str]) -> None:
+        """Queue a backfill for each connected provider whose mapping changed: invoices that stopped at an unmapped
+        item (or a refused deposit account) go out without another click. Best effort: the mapping is saved."""
+        if self.enqueue_backfill is None:
+            return
+        connected = {
+            c.provider for c in self.connections.for_company(company_id) if c.status == ConnectionStatus.CONNECTED
+        }
+        for provider in providers:
+            if provider not in connected:
+                continue
+            run_id = new_id("bf")
+            try:
+                self.enqueue_backfill(company_id, provider, run_id, 0)
+            except Exception as exc:  # the queue is down: the user can still start it in Settings > Integrations
+                logger.warning("backfill after mapping not queued", provider=provider, error=type(exc).__name__)
+                continue
+            logger.info("backfill queued after mapping change", provider=provider, run_id=run_id)
 
     # Provider-backed operations. Each provider lands as an adapter (booksync.providers); until a provider's adapter
     # is registered these answer `not_connected`, as the foundation issue allows.

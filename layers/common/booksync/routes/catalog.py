@@ -68,7 +68,7 @@ def build() -> Router:
     def update_item(item_id: str, body: ItemPatch) -> Response[str]:
         return json_response(catalog_service().update_item(company_id(router), item_id, body))
 
-    @router.post("/customers/import", tags=["customers"], responses={200: {"description": "Counts per class"}})
+    @router.post("/customers/import", tags=["customers"], responses=_doc(description="Counts per class"))
     def import_customers() -> Response[str]:
         from booksync.wiring import integration_service
 

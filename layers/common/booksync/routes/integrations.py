@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from booksync.api import company_id, json_response
 from booksync.api import doc as _doc
+from booksync.api import errors as _errors
 from booksync.config import check_provider
 from booksync.integrations.models import ProviderMapping, SyncSettings
 from booksync.integrations.schemas import AccountList, AccountMappingsIn, ConnectOut, IntegrationList, SettingsIn
@@ -30,7 +34,11 @@ def build() -> Router:
         url = oauth_service().start(company_id(router), provider)
         return json_response(ConnectOut(authorize_url=url))
 
-    @router.delete("/integrations/<provider>", tags=["integrations"], responses={204: {"description": "Disconnected"}})
+    @router.delete(
+        "/integrations/<provider>",
+        tags=["integrations"],
+        responses={204: {"description": "Disconnected", "content": {}}, **_errors()},
+    )
     def disconnect(provider: str) -> Response[str]:
         oauth_service().disconnect(company_id(router), provider)
         return Response(status_code=204, body="")
@@ -40,14 +48,20 @@ def build() -> Router:
         return json_response(integration_service().update_settings(company_id(router), provider, body))
 
     @router.get("/integrations/<provider>/accounts", tags=["integrations"], responses=_doc(AccountList))
-    def list_accounts(provider: str) -> Response[str]:
+    def list_accounts(
+        provider: str,
+        purpose: Annotated[
+            Literal["income", "payment"],
+            Query(description="income: accounts invoice lines post to; payment: where a payment can be deposited"),
+        ] = "income",
+    ) -> Response[str]:
         check_provider(provider)
-        return json_response({"data": sync_engine().accounts(company_id(router), provider)})
+        return json_response({"data": sync_engine().accounts(company_id(router), provider, purpose)})
 
     @router.post(
         "/integrations/<provider>/backfill",
         tags=["integrations"],
-        responses={202: {"description": "Backfill queued: every sent invoice not yet in the books is pushed"}},
+        responses=_doc(status=202, description="Backfill queued: every sent invoice not yet in the books is pushed"),
     )
     def backfill(provider: str) -> Response[str]:
         check_provider(provider)

@@ -50,7 +50,13 @@ def build() -> Router:
     @router.post(
         "/invoices/<invoice_id>/payments",
         tags=["payments"],
-        responses=_doc(PaymentOut, 201),
+        responses={
+            **_doc(PaymentOut, 201, "Recorded"),
+            200: {
+                "description": "Already recorded under this Idempotency-Key",
+                "content": {"application/json": {"model": PaymentOut}},
+            },
+        },
         description="Record a payment. Send an `Idempotency-Key` header to make retries safe: the same key returns "
         "the first payment (200) instead of recording a second one.",
     )

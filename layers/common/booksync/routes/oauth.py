@@ -15,7 +15,13 @@ def build() -> Router:
     @router.get(
         "/integrations/<provider>/callback",
         tags=["integrations"],
-        responses={302: {"description": "Redirect to the frontend's integrations page"}},
+        responses={
+            302: {
+                "description": "Redirect to the frontend (`?connected=<provider>` or `?error=<code>`)",
+                "headers": {"Location": {"description": "Where the browser goes next", "schema": {"type": "string"}}},
+                "content": {},
+            }
+        },
     )
     def oauth_callback(provider: str) -> Response[str]:
         params = dict(router.current_event.query_string_parameters or {})

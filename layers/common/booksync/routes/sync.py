@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from booksync.api import company_id, json_response
+from booksync.api import company_id, doc, json_response
 from booksync.wiring import sync_service
 
 
@@ -18,6 +18,7 @@ def build() -> Router:
         tags=["sync"],
         description="Push the invoice (create or update) and then every payment not yet in the books; answers the "
         "outcome for the invoice and for each payment.",
+        responses=doc(description="The outcome for the invoice and each payment"),
     )
     def sync_invoice(invoice_id: str) -> Response[str]:
         outcome = sync_service().sync_now(company_id(router), invoice_id)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar, cast
 
 from booksync.catalog.models import Customer, Item
@@ -59,6 +59,7 @@ USER_ACTIONABLE = {
     "item_missing",
     "provider_rejected",
     "not_connected",
+    "payment_account_invalid",
 }
 
 
@@ -81,6 +82,7 @@ _STATUS = {
     "not_connected": 409,
     "customer_missing": 400,
     "provider_rejected": 400,
+    "payment_account_invalid": 400,
     "provider_unavailable": 503,
 }
 
@@ -192,8 +194,9 @@ class SyncEngine:
             raise_retryable=True,
         )
 
-    def accounts(self, company_id: str, provider_name: str) -> list[dict[str, str]]:
-        """Income accounts of the connected provider, for Settings > Account Mapping."""
+    def accounts(self, company_id: str, provider_name: str, purpose: str = "income") -> list[dict[str, str]]:
+        """Accounts of the connected provider for Settings > Account Mapping: ``income`` (lines and items) or
+        ``payment`` (where a payment can be deposited; empty where the provider has no such account)."""
         conn = self.connections.get(company_id, provider_name)
         if conn.status == ConnectionStatus.DISCONNECTED:
             raise not_connected_error(provider_name)
@@ -201,7 +204,11 @@ class SyncEngine:
             raise needs_reauth_error(provider_name)
         provider = self.provider_for(provider_name)
         try:
-            rows = self._call(lambda: provider.income_accounts(self._session(company_id, conn)))
+            if purpose == "payment":
+                deposit = getattr(provider, "deposit_accounts", None)  # optional in the port: none -> no choice
+                rows = self._call(lambda: deposit(self._session(company_id, conn))) if deposit is not None else []
+            else:
+                rows = self._call(lambda: provider.income_accounts(self._session(company_id, conn)))
         except ProviderError as exc:
             raise ServiceUnavailable(
                 f"{PROVIDER_DISPLAY_NAMES[provider_name]} did not return its accounts ({exc.message}); try again.",
@@ -346,7 +353,10 @@ class SyncEngine:
             attempt=attempt,
             claimed=True,
         )
-        elements = [inv_el] + [self._payment_element(provider, s, p, ref, cust) for p in payments]
+        deposit = self._deposit_accounts(company_id, conn.provider) if payments else {}
+        elements = [inv_el] + [
+            _deposit_to(self._payment_element(provider, s, p, ref, cust), deposit.get(p.method.value)) for p in payments
+        ]
         done = self._push_batch(company_id, conn, provider, s, elements)
         for p in payments:
             batched[p.id] = self._payment_result(company_id, conn, p, done[("payment", p.id)])
@@ -649,8 +659,9 @@ class SyncEngine:
                 ref = self._call(lambda: provider.find_payment(s, payment, inv_ref))  # unknown earlier outcome
             action = "linked"
             if ref is None:
+                account = self._deposit_accounts(company_id, conn.provider).get(payment.method.value)
                 ref = self._create(
-                    lambda: provider.create_payment(s, payment, inv_ref, cust_ref, f"bc-{payment.id}"),
+                    lambda: provider.create_payment(s, payment, inv_ref, cust_ref, f"bc-{payment.id}", account),
                     lambda: provider.find_payment(s, payment, inv_ref),
                     provider,
                 )
@@ -711,11 +722,21 @@ class SyncEngine:
                     out[p.id] = self._payment_result(company_id, conn, p, _Done(error=exc))
             else:
                 inv_ref, cust_ref = Ref(invoice_out["providerId"]), Ref(cust_id)
-                elements = [self._payment_element(provider, s, p, inv_ref, cust_ref) for p in pending]
+                deposit = self._deposit_accounts(company_id, conn.provider)
+                elements = [
+                    _deposit_to(self._payment_element(provider, s, p, inv_ref, cust_ref), deposit.get(p.method.value))
+                    for p in pending
+                ]
                 done = self._push_batch(company_id, conn, provider, s, elements)
                 for p in pending:
                     out[p.id] = self._payment_result(company_id, conn, p, done[("payment", p.id)])
         return [out[p.id] for p in payments if p.id in out]
+
+    def _deposit_accounts(self, company_id: str, provider: str) -> dict[str, str]:
+        """Payment method -> the deposit account mapped for it in Settings > Account Mapping (absent: the adapter's
+        default)."""
+        mapping: ProviderMapping = self.mappings.get(company_id, provider)
+        return dict(mapping.payment_accounts)
 
     def _payment_element(self, provider: AccountingProvider, s: Session, p: Payment, inv: Ref, cust: Ref) -> _Element:
         return _Element(
@@ -985,8 +1006,8 @@ class SyncEngine:
                 company_id,
                 code="item_unmapped",
                 message=f"{unmapped} sent invoice{'s' if unmapped > 1 else ''} could not be sent to {name}: their "
-                "items have no income account. Map them in Settings > Account Mapping, then start the backfill "
-                "again in Settings > Integrations.",
+                "items have no income account. Map them in Settings > Account Mapping; saving the mapping starts the "
+                "backfill again.",
                 provider=conn.provider,
                 entity_type="backfill",
                 entity_id=conn.provider,
@@ -1054,7 +1075,8 @@ class SyncEngine:
                 listed = every.get(inv.id, []) if every is not None else self.invoices.list_payments(company_id, inv.id)
                 for p in sorted(listed, key=lambda p: p.created_at):
                     if not getattr(p, field_name):
-                        out.append(self._payment_element(provider, s, p, inv_ref, cust_ref))
+                        account = mapping.payment_accounts.get(p.method.value)
+                        out.append(_deposit_to(self._payment_element(provider, s, p, inv_ref, cust_ref), account))
             return out
 
         mixes = provider.capabilities.batch_mixes_kinds
@@ -1358,6 +1380,13 @@ class _Element:
     @property
     def key(self) -> tuple[str, str]:
         return (self.kind, self.entity_id)
+
+
+def _deposit_to(el: _Element, account_id: str | None) -> _Element:
+    """A payment element carrying the deposit account mapped for its method (None: the adapter's default)."""
+    if account_id:
+        el.op = replace(el.op, account_id=account_id)
+    return el
 
 
 @dataclass(frozen=True)

@@ -114,11 +114,31 @@ class Rejected(ProviderError):
     code = "provider_rejected"
 
 
+class PaymentAccountRefused(Rejected):
+    """The deposit account mapped for a payment method (Settings > Account Mapping) was refused by the provider
+    (deleted, archived, or not an account payments can go to). The message names the method and where to fix it."""
+
+    code = "payment_account_invalid"
+
+
+def payment_account_refused(provider_name: str, method: str, account_id: str, detail: str) -> PaymentAccountRefused:
+    return PaymentAccountRefused(
+        f"{provider_name} refused the deposit account mapped for {method} payments ({account_id}): {detail}. "
+        f"Choose another account for '{method}' in Settings > Account Mapping (or clear it to use the default), "
+        "then click Resync.",
+        detail=detail,
+    )
+
+
 class AccountingProvider(Protocol):
     name: str
     capabilities: Capabilities
 
     def income_accounts(self, s: Session) -> list[Account]: ...
+
+    # accounts a payment can be deposited to (Settings > Account Mapping, per payment method); [] when the provider
+    # has no deposit account on payments
+    def deposit_accounts(self, s: Session) -> list[Account]: ...
 
     # customers
     def find_customer(self, s: Session, customer: Customer) -> Ref | None: ...
@@ -140,7 +160,11 @@ class AccountingProvider(Protocol):
 
     # payments
     def find_payment(self, s: Session, payment: Payment, invoice: Ref) -> Ref | None: ...
-    def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref: ...
+    def create_payment(
+        self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str, account_id: str | None = None
+    ) -> Ref:
+        """``account_id``: the deposit account mapped for the payment's method, or None (the adapter's default)."""
+        ...
 
 
 # ---- batches (optional capability, ``Capabilities.max_batch > 1``) -------------------------------------------------
@@ -148,7 +172,8 @@ class AccountingProvider(Protocol):
 class Op:
     """One write of a batch. ``key`` is the element's own idempotency key (the adapter folds the keys of a batch
     into the batch's request id). Creates: customer, item (``account_id``), invoice (``customer`` + ``lines``),
-    payment (``invoice`` + ``customer``). Updates: invoice (``ref`` carries its id and version)."""
+    payment (``invoice`` + ``customer``; ``account_id`` = the mapped deposit account or None). Updates: invoice
+    (``ref`` carries its id and version)."""
 
     kind: str  # customer | item | invoice | payment
     action: str  # create | update

@@ -163,7 +163,14 @@ class FreshBooksAccounting:
                 return Ref(id=str(row["id"]), marker=row.get("note"))
         return None
 
-    def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref:
+    def deposit_accounts(self, s: Session) -> list[Account]:
+        """FreshBooks payments carry no deposit account (freshbooks.md): nothing to map, no call."""
+        return []
+
+    def create_payment(
+        self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str, account_id: str | None = None
+    ) -> Ref:
+        """``account_id`` is ignored: a FreshBooks payment has no deposit account."""
         note = payment_marker(payment.id)
         if payment.reference:
             note += f" (ref {payment.reference})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from decimal import Decimal
@@ -38,6 +39,7 @@ from booksync.sync.ports import (
     Unauthorized,
     Unavailable,
     invoice_marker,
+    payment_account_refused,
     payment_marker,
 )
 
@@ -101,6 +103,14 @@ class QuickBooksAccounting:
         rows = self._query_all(s, "Account", "select * from Account where AccountType = 'Income'")
         return [Account(id=str(r["Id"]), name=r.get("Name", ""), type=r.get("AccountType", "Income")) for r in rows]
 
+    def deposit_accounts(self, s: Session) -> list[Account]:
+        """Where a payment can be deposited (QB.md Payment: DepositToAccountRef = a bank account or Undeposited
+        Funds): Bank and Other Current Asset accounts, banks first."""
+        sql = "select * from Account where AccountType in ('Bank', 'Other Current Asset')"
+        rows = [r for r in self._query_all(s, "Account", sql) if r.get("Active", True) is not False]
+        rows.sort(key=lambda r: (r.get("AccountType") != "Bank", str(r.get("Name", ""))))
+        return [Account(id=str(r["Id"]), name=r.get("Name", ""), type=r.get("AccountType", "")) for r in rows]
+
     def find_customer(self, s: Session, customer: Customer) -> Ref | None:
         rows = self._query(s, f"select * from Customer where DisplayName = {_quote(_display_name(customer.name))}")
         return _ref(rows[0]) if rows else None
@@ -154,8 +164,14 @@ class QuickBooksAccounting:
                 return Ref(id=str(row["Id"]), version=str(row.get("SyncToken", "0")), marker=row.get("PrivateNote"))
         return None
 
-    def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref:
-        return _ref(self._write(s, "payment", self._payment_body(s, payment, invoice, customer), key)["Payment"])
+    def create_payment(
+        self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str, account_id: str | None = None
+    ) -> Ref:
+        body = self._payment_body(s, payment, invoice, customer, account_id)
+        try:
+            return _ref(self._write(s, "payment", body, key)["Payment"])
+        except ProviderError as exc:
+            raise _account_refused(exc, payment, account_id) from exc
 
     # ---- batches (QB.md §5) ---------------------------------------------------------------------------------------
     def push_many(self, s: Session, ops: list[Op]) -> list[OpResult]:
@@ -194,7 +210,10 @@ class QuickBooksAccounting:
                 if answer is None:
                     out[i] = OpResult(error=Unavailable("QuickBooks answered the batch without this element"))
                 elif answer.get("Fault") is not None:
-                    out[i] = OpResult(error=_fault_error(answer["Fault"], 400))
+                    error = _fault_error(answer["Fault"], 400)
+                    if ops[i].kind == "payment":
+                        error = _account_refused(error, ops[i].entity, ops[i].account_id)
+                    out[i] = OpResult(error=error)
                 elif isinstance(answer.get(name), dict):
                     out[i] = OpResult(ref=_ref(answer[name]))
                 else:
@@ -210,7 +229,7 @@ class QuickBooksAccounting:
             if op.kind == "invoice" and op.customer is not None:
                 return "Invoice", "create", self._invoice_body(op.entity, op.customer, list(op.lines))
             if op.kind == "payment" and op.invoice is not None and op.customer is not None:
-                return "Payment", "create", self._payment_body(s, op.entity, op.invoice, op.customer)
+                return "Payment", "create", self._payment_body(s, op.entity, op.invoice, op.customer, op.account_id)
         if op.action == "update" and op.kind == "invoice" and op.ref is not None and op.customer is not None:
             body = self._invoice_body(op.entity, op.customer, list(op.lines)) | {
                 "Id": op.ref.id,
@@ -255,7 +274,9 @@ class QuickBooksAccounting:
             body["Sku"] = item.sku[:100]
         return body
 
-    def _payment_body(self, s: Session, payment: Payment, invoice: Ref, customer: Ref) -> dict[str, Any]:
+    def _payment_body(
+        self, s: Session, payment: Payment, invoice: Ref, customer: Ref, account_id: str | None = None
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "CustomerRef": {"value": customer.id},
             "TotalAmt": _num(payment.amount),
@@ -263,6 +284,8 @@ class QuickBooksAccounting:
             "PrivateNote": payment_marker(payment.id),
             "Line": [{"Amount": _num(payment.amount), "LinkedTxn": [{"TxnId": invoice.id, "TxnType": "Invoice"}]}],
         }
+        if account_id:  # the account mapped for this method; absent, QuickBooks deposits to Undeposited Funds
+            body["DepositToAccountRef"] = {"value": account_id}
         method = self._payment_method(s, payment.method)
         if method:
             body["PaymentMethodRef"] = {"value": method}
@@ -396,6 +419,8 @@ def _fault_error(fault: dict[str, Any], status: int) -> ProviderError:
     message = str(first.get("message", "")) or f"HTTP {status}"
     detail = str(first.get("detail", ""))
     text = f"{message}: {detail}" if detail else message
+    if "DepositToAccountRef" in str(first.get("element", "")):
+        return _DepositRefused(text, detail=detail)
     if code == "5010":
         return StaleObject(text)
     if code == "6240":
@@ -411,6 +436,24 @@ def _fault_error(fault: dict[str, Any], status: int) -> ProviderError:
     err = Rejected(text, detail=detail)
     err.code = "provider_rejected"
     return err
+
+
+class _DepositRefused(NotFoundUpstream):
+    """QuickBooks refused the payment's DepositToAccountRef (``element``): unknown, inactive or the wrong type."""
+
+
+def _account_refused(exc: ProviderError, payment: Payment, account_id: str | None) -> ProviderError:
+    """A payment refused for its mapped deposit account says which method's mapping to fix (QuickBooks names the
+    element; without it, an invalid reference to an account naming our id)."""
+    if not account_id:
+        return exc
+    if isinstance(exc, _DepositRefused) or (
+        isinstance(exc, NotFoundUpstream | Rejected)
+        and "account" in exc.message.lower()
+        and re.search(rf"\b{re.escape(account_id)}\b", exc.message) is not None
+    ):
+        return payment_account_refused("QuickBooks", payment.method.value, account_id, exc.message)
+    return exc
 
 
 __all__ = ["ProviderError", "QuickBooksAccounting"]

@@ -43,6 +43,7 @@ from booksync.sync.ports import (
     Unauthorized,
     Unavailable,
     invoice_marker,
+    payment_account_refused,
     payment_marker,
 )
 
@@ -205,6 +206,11 @@ class WaveAccounting:
         kinds = {"INCOME": "Income", "OTHER_INCOME": "Other Income"}
         return [Account(id=str(r["id"]), name=str(r["name"]), type=kinds[r["subtype"]["value"]]) for r in rows]
 
+    def deposit_accounts(self, s: Session) -> list[Account]:
+        """Where a payment can be recorded (wave.md: ``paymentAccountId`` = a CASH_AND_BANK account)."""
+        rows = self._accounts(s, ["CASH_AND_BANK"])
+        return [Account(id=str(r["id"]), name=str(r["name"]), type="Cash & Bank") for r in rows]
+
     def find_customer(self, s: Session, customer: Customer) -> Ref | None:
         for row in self._pages(s, "customers", "customers", {}):
             if _same(row.get("name"), customer.name) and not row.get("isArchived"):
@@ -295,20 +301,27 @@ class WaveAccounting:
                 return Ref(id=str(p["id"]), marker=p.get("memo"))
         return None
 
-    def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref:
+    def create_payment(
+        self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str, account_id: str | None = None
+    ) -> Ref:
         memo = payment_marker(payment.id)
         if payment.reference:
             memo += f" (ref {payment.reference})"
         payload = {
             "invoiceId": invoice.id,
-            "paymentAccountId": self._payment_account_id(s),
+            "paymentAccountId": account_id or self._payment_account_id(s),
             "amount": _decimal(payment.amount),
             "paymentDate": payment.date.isoformat(),
             "paymentMethod": PAYMENT_METHODS[payment.method],
             "exchangeRate": "1",  # required; used only when invoice and account currencies differ
             "memo": memo,
         }
-        row = self._mutate(s, "invoicePaymentCreateManual", payload, "invoicePayment")
+        try:
+            row = self._mutate(s, "invoicePaymentCreateManual", payload, "invoicePayment")
+        except _PaymentAccountError as exc:
+            if account_id:  # the account mapped for this method was refused: say which mapping to fix
+                raise payment_account_refused("Wave", payment.method.value, account_id, exc.message) from exc
+            raise
         return Ref(id=str(row["id"]), marker=row.get("memo"))
 
     # ---- products behind invoice lines --------------------------------------------------------------------------
@@ -512,7 +525,13 @@ def _input_error(name: str, errors: list[dict[str, Any]]) -> Exception:
             return DuplicateNumber(text)
         if path and path[-1] in ("customerId", "invoiceId", "id") and code == "NOT_FOUND":
             return NotFoundUpstream(text)
+        if path and path[-1] == "paymentAccountId":
+            return _PaymentAccountError(text)
     return Rejected(text)
+
+
+class _PaymentAccountError(Rejected):
+    """Wave refused ``paymentAccountId`` (unknown, archived, or not a Cash & Bank account)."""
 
 
 __all__ = ["DOCUMENTS", "WaveAccounting"]

@@ -42,6 +42,7 @@ from booksync.sync.ports import (
     Unauthorized,
     Unavailable,
     invoice_marker,
+    payment_account_refused,
     payment_marker,
 )
 
@@ -119,6 +120,14 @@ class XeroAccounting:
         rows = [r for r in data.get("Accounts") or [] if r.get("Code")]
         # the account "id" the mappings store is Xero's account Code: lines and items refer to accounts by code
         return [Account(id=str(r["Code"]), name=str(r.get("Name", "")), type=str(r.get("Type", ""))) for r in rows]
+
+    def deposit_accounts(self, s: Session) -> list[Account]:
+        """Accounts a payment can be paid into (X.md §3 Payments: a BANK account, or one with
+        EnablePaymentsToAccount); the id is the AccountID (bank accounts need not have a code)."""
+        data = self._send(s, "GET", "Accounts", params={"where": 'Status=="ACTIVE"'})
+        rows = [r for r in data.get("Accounts") or [] if r.get("Type") == "BANK" or r.get("EnablePaymentsToAccount")]
+        rows.sort(key=lambda r: (r.get("Type") != "BANK", str(r.get("Code") or "~"), str(r.get("Name"))))
+        return [Account(id=str(r["AccountID"]), name=str(r.get("Name", "")), type=str(r.get("Type", ""))) for r in rows]
 
     def find_customer(self, s: Session, customer: Customer) -> Ref | None:
         name = contact_name(customer)
@@ -216,18 +225,25 @@ class XeroAccounting:
                 return Ref(id=str(row["PaymentID"]), marker=row.get("Reference"))
         return None
 
-    def create_payment(self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str) -> Ref:
-        element = self._payment_element(s, payment, invoice)
-        saved = self._write(s, "PUT", "Payments", {"Payments": [element]}, key)
+    def create_payment(
+        self, s: Session, payment: Payment, invoice: Ref, customer: Ref, key: str, account_id: str | None = None
+    ) -> Ref:
+        element = self._payment_element(s, payment, invoice, account_id)
+        try:
+            saved = self._write(s, "PUT", "Payments", {"Payments": [element]}, key)
+        except ProviderError as exc:
+            raise _account_refused(exc, payment, account_id) from exc
         return Ref(id=str(saved["PaymentID"]), marker=saved.get("Reference"))
 
-    def _payment_element(self, s: Session, payment: Payment, invoice: Ref) -> dict[str, Any]:
+    def _payment_element(
+        self, s: Session, payment: Payment, invoice: Ref, account_id: str | None = None
+    ) -> dict[str, Any]:
         reference = " | ".join(
             part for part in (payment.reference, f"method: {payment.method.value}", payment_marker(payment.id)) if part
         )
         return {
             "Invoice": {"InvoiceID": invoice.id},
-            "Account": {"AccountID": self._payment_account(s, payment.method)},
+            "Account": {"AccountID": account_id or self._payment_account(s, payment.method)},
             "Date": payment.date.isoformat(),
             "Amount": _num(payment.amount),
             "Reference": reference,
@@ -269,7 +285,7 @@ class XeroAccounting:
             lines = [replace(line, item=Ref(line.item.id, number=codes[line.item.id])) for line in op.lines]
             return {"Type": "ACCREC", **self._invoice_body(s, op.entity, op.customer, lines)}
         if op.kind == "payment" and op.invoice is not None:
-            return self._payment_element(s, op.entity, op.invoice)
+            return self._payment_element(s, op.entity, op.invoice, op.account_id)
         raise Rejected(f"a {op.kind} is missing what Xero needs to create it")
 
     def _put_array(self, s: Session, kind: str, ops: list[Op]) -> list[OpResult]:
@@ -299,7 +315,10 @@ class XeroAccounting:
                     continue
                 messages = _messages(answer)
                 if messages or answer.get("StatusAttributeString") == "ERROR" or answer.get("HasErrors"):
-                    out[i] = OpResult(error=self._rejection(messages or ["Xero reported an error without a message"]))
+                    error = self._rejection(messages or ["Xero reported an error without a message"])
+                    if kind == "payment":
+                        error = _account_refused(error, ops[i].entity, ops[i].account_id)
+                    out[i] = OpResult(error=error)
                 else:
                     out[i] = OpResult(ref=_array_ref(kind, answer))
         return [r if r is not None else OpResult(error=Unavailable("no answer")) for r in out]
@@ -574,6 +593,14 @@ def _array_ref(kind: str, answer: dict[str, Any]) -> Ref:
     if kind == "invoice":
         return XeroAccounting._invoice_ref(answer)
     return Ref(id=str(answer["PaymentID"]), marker=answer.get("Reference"))
+
+
+def _account_refused(exc: ProviderError, payment: Payment, account_id: str | None) -> ProviderError:
+    """A payment refused for its mapped deposit account (archived, deleted, not a bank account) says which method's
+    mapping to fix; any other refusal is unchanged."""
+    if account_id and isinstance(exc, Rejected | NotFoundUpstream) and "account" in exc.message.lower():
+        return payment_account_refused("Xero", payment.method.value, account_id, exc.message)
+    return exc
 
 
 def _rate_limited(resp: httpx.Response) -> RateLimited:
