@@ -82,3 +82,15 @@ def invoke(handler: Any, event: dict[str, Any]) -> HttpResult:
     except json.JSONDecodeError:
         parsed = raw
     return HttpResult(resp["statusCode"], parsed, {k.lower(): v for k, v in (resp.get("headers") or {}).items()})
+
+
+def pace_on_sandbox_clock(sandbox: Any) -> None:
+    """Our client-side rate pacing (booksync.ratelimit) on the sandbox's clock: a wait for budget moves that clock
+    instead of sleeping. The sandbox counts its own limits on the same clock, so both agree, and a test that makes a
+    few hundred provider calls does not sit out real minutes. Tests about pacing itself set their own clock."""
+    from booksync import wiring
+
+    pacer = wiring.rate_pacer()
+    clock = sandbox.core.clock
+    pacer.clock = clock.timestamp
+    pacer.sleep = clock.advance

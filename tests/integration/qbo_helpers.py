@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from local.sandbox.server import SandboxServer
-from tests.helpers import http_event, invoke
+from tests.helpers import http_event, invoke, pace_on_sandbox_clock
 from tests.integration.conftest import load_function
 from tests.moto_server import moto_server
 
@@ -26,6 +26,7 @@ def qbo_world() -> Iterator[dict[str, Any]]:
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         wiring.reset()
+        pace_on_sandbox_clock(sandbox)
         try:
             yield {"aws": aws, "sandbox": sandbox, "url": sandbox.url}
         finally:

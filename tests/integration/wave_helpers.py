@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from local.sandbox.server import SandboxServer
-from tests.helpers import http_event, invoke
+from tests.helpers import http_event, invoke, pace_on_sandbox_clock
 from tests.integration.conftest import load_function
 from tests.integration.freshbooks_helpers import (
     advance_clock,
@@ -49,6 +49,7 @@ def wave_world() -> Iterator[dict[str, Any]]:
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         wiring.reset()
+        pace_on_sandbox_clock(sandbox)
         try:
             yield {"aws": aws, "sandbox": sandbox, "url": sandbox.url}
         finally:

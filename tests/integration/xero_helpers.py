@@ -23,7 +23,7 @@ import httpx
 from booksync.providers.xero.oauth import choose_connection
 from local.sandbox.server import SandboxServer
 from local.sandbox.xero import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID, Exchange
-from tests.helpers import ROOT, http_event, invoke
+from tests.helpers import ROOT, http_event, invoke, pace_on_sandbox_clock
 from tests.integration.conftest import load_function
 from tests.moto_server import moto_server
 
@@ -334,6 +334,7 @@ def xero_world() -> Iterator[dict[str, Any]]:
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         wiring.reset()
+        pace_on_sandbox_clock(sandbox)
         record(sandbox.url)
         try:
             yield {"aws": aws, "sandbox": sandbox, "url": sandbox.url}
