@@ -32,6 +32,8 @@ from typing import Any
 from booksync.catalog.models import Address
 from booksync.ids import utcnow
 from booksync.imports.paging import KindPage, KindPager
+from booksync.imports.parse import iso_date as _date
+from booksync.imports.parse import text as _text
 from booksync.imports.ports import (
     KINDS,
     Application,
@@ -89,13 +91,6 @@ def _time(value: Any) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC)
 
 
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
 def _dec(value: Any, default: str = "0") -> Decimal:
     if isinstance(value, dict):  # money: {"amount": "12.50", "code": "USD"}
         value = value.get("amount")
@@ -112,11 +107,6 @@ def _money(value: Any) -> Decimal:
 def _qty(value: Any) -> Decimal:
     q = _dec(value, "1")
     return q.quantize(Decimal(1)) if q == q.to_integral_value() else q.normalize()
-
-
-def _text(value: Any, limit: int) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text[:limit] or None
 
 
 def _address(row: dict[str, Any], prefix: str) -> Address | None:

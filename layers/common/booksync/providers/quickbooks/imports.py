@@ -24,11 +24,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from booksync.catalog.models import Address
 from booksync.ids import utcnow
+from booksync.imports.parse import iso_date as _date
+from booksync.imports.parse import iso_time as _time
+from booksync.imports.parse import money as _money
+from booksync.imports.parse import quantity as _qty
+from booksync.imports.parse import text as _text
 from booksync.imports.ports import (
     KINDS,
     Application,
@@ -57,45 +61,6 @@ IMPORTED_ITEM_TYPES = ("Service", "NonInventory", "Inventory")  # Category / Gro
 
 def qbo_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
-
-
-def _time(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def _dec(value: Any, default: str = "0") -> Decimal:
-    try:
-        return Decimal(str(value)) if value is not None and value != "" else Decimal(default)
-    except InvalidOperation:
-        return Decimal(default)
-
-
-def _money(value: Any) -> Decimal:
-    """JSON numbers arrive as floats (12.5, 20.0): BlueClerk keeps money as cents."""
-    return to_money(_dec(value))
-
-
-def _qty(value: Any) -> Decimal:
-    q = _dec(value, "1")
-    return q.quantize(Decimal(1)) if q == q.to_integral_value() else q.normalize()
-
-
-def _text(value: Any, limit: int) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text[:limit] or None
 
 
 def _address(raw: Any) -> Address | None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -36,6 +36,11 @@ from booksync.catalog.models import Address
 from booksync.config import provider_url
 from booksync.ids import utcnow
 from booksync.imports.paging import KindPage, KindPager
+from booksync.imports.parse import iso_date as _date
+from booksync.imports.parse import iso_time as _time
+from booksync.imports.parse import money as _money
+from booksync.imports.parse import quantity as _qty
+from booksync.imports.parse import text as _text
 from booksync.imports.ports import (
     KINDS,
     Application,
@@ -46,7 +51,6 @@ from booksync.imports.ports import (
     ImportedPayment,
     Kind,
 )
-from booksync.money import to_money
 from booksync.providers.http import client, retry_after_or_none
 from booksync.providers.wave.accounting import _parse
 from booksync.sync.ports import NotFoundUpstream, RateLimited, Rejected, Session, Unauthorized, Unavailable
@@ -120,47 +124,9 @@ def wave_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _time(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def _dec(value: Any, default: str = "0") -> Decimal:
-    try:
-        return Decimal(str(value)) if value is not None and value != "" else Decimal(default)
-    except InvalidOperation:
-        return Decimal(default)
-
-
-def _money(value: Any) -> Decimal:
-    return to_money(_dec(value))
-
-
 def _value(money: Any) -> Decimal:
     """A ``Money { value }`` object (a decimal string) as cents."""
     return _money(money.get("value") if isinstance(money, dict) else None)
-
-
-def _qty(value: Any) -> Decimal:
-    q = _dec(value, "1")
-    return q.quantize(Decimal(1)) if q == q.to_integral_value() else q.normalize()
-
-
-def _text(value: Any, limit: int) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text[:limit] or None
 
 
 def _address(raw: Any) -> Address | None:

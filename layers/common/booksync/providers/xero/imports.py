@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
@@ -40,6 +39,9 @@ import httpx
 from booksync.catalog.models import Address
 from booksync.config import provider_url
 from booksync.imports.paging import KindPage, KindPager
+from booksync.imports.parse import money as _money
+from booksync.imports.parse import quantity as _qty
+from booksync.imports.parse import text as _text
 from booksync.imports.ports import (
     KINDS,
     Application,
@@ -104,27 +106,6 @@ def _date(row: dict[str, Any], key: str) -> dt.date | None:
             pass
     moment = xero_time(row.get(key))
     return moment.date() if moment else None
-
-
-def _dec(value: Any, default: str = "0") -> Decimal:
-    try:
-        return Decimal(str(value)) if value is not None and value != "" else Decimal(default)
-    except InvalidOperation:
-        return Decimal(default)
-
-
-def _money(value: Any) -> Decimal:
-    return to_money(_dec(value))
-
-
-def _qty(value: Any) -> Decimal:
-    q = _dec(value, "1")
-    return q.quantize(Decimal(1)) if q == q.to_integral_value() else q.normalize()
-
-
-def _text(value: Any, limit: int) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text[:limit] or None
 
 
 def _address(addresses: Any, kind: str) -> Address | None:
