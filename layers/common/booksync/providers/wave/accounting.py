@@ -445,8 +445,10 @@ class WaveAccounting:
             raise Unavailable(f"Wave {name} succeeded without returning the {key}")
         return dict(record)
 
-    def _send(self, s: Session, name: str, variables: dict[str, Any]) -> dict[str, Any]:
-        body = {"query": DOCUMENTS[name], "variables": variables}
+    def _send(self, s: Session, name: str, variables: dict[str, Any], document: str | None = None) -> dict[str, Any]:
+        """One GraphQL request (``document``: a query of another module, e.g. the importer's; default: ours named
+        ``name``), with the 401 refresh and Wave's error mapping."""
+        body = {"query": document or DOCUMENTS[name], "variables": variables}
         for attempt in (1, 2):
             self.round_trips += 1
             self.sent.append(name)

@@ -33,7 +33,6 @@ from typing import Any
 import httpx
 
 from booksync.catalog.models import Address
-from booksync.config import provider_url
 from booksync.ids import utcnow
 from booksync.imports.paging import KindPage, KindPager
 from booksync.imports.parse import iso_date as _date
@@ -51,9 +50,8 @@ from booksync.imports.ports import (
     ImportedPayment,
     Kind,
 )
-from booksync.providers.http import client, retry_after_or_none
-from booksync.providers.wave.accounting import _parse
-from booksync.sync.ports import NotFoundUpstream, RateLimited, Rejected, Session, Unauthorized, Unavailable
+from booksync.providers.wave.accounting import WaveAccounting
+from booksync.sync.ports import NotFoundUpstream, RateLimited, Session
 
 MAX_PAGE_SIZE = 200  # Wave's pageSize cap (secondary)
 RATE_LIMIT_WAIT = 60  # a 429 without Retry-After: Wave's window is "~60 requests/minute" (secondary)
@@ -241,9 +239,7 @@ class WaveImporter(KindPager):
         http: httpx.Client | None = None,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        base = (api_base or provider_url("WAVE_API_URL")).rstrip("/")
-        self.endpoint = f"{base}/graphql/public"
-        self._http = http
+        self.api = WaveAccounting(api_base=api_base, http=http)  # its HTTP, 401 refresh and error mapping
         self.clock = clock  # None: booksync.ids.utcnow (looked up per call)
         self.page_size = MAX_PAGE_SIZE  # what every request asks for (tests may lower it with the sandbox's cap)
         self.round_trips = 0
@@ -277,37 +273,18 @@ class WaveImporter(KindPager):
         out.calls = self.round_trips - before
         return out
 
-    # ---- GraphQL (the error mapping of WaveAccounting._send, for documents of this module) -------------------------
+    # ---- GraphQL: WaveAccounting's request (401 refresh, error mapping) with this module's documents ---------------
     def _send(self, s: Session, kind: Kind, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        body = {"query": document, "variables": variables}
-        for attempt in (1, 2):
-            self.round_trips += 1
-            self.sent.append(kind)
-            try:
-                resp = (self._http or client("wave")).post(
-                    self.endpoint,
-                    json=body,
-                    headers={"Authorization": f"Bearer {s.access_token}", "Accept": "application/json"},
-                )
-            except httpx.HTTPError as exc:
-                raise Unavailable(f"Wave could not be reached ({type(exc).__name__})") from exc
-            data, codes, message = _parse(resp)
-            if (resp.status_code == 401 or "UNAUTHENTICATED" in codes) and attempt == 1:
-                s.access_token = s.on_unauthorized(s.access_token)
-                continue
-            if resp.status_code == 429 or "RATE_LIMITED" in codes:
-                wait = retry_after_or_none(resp)
-                raise RateLimited("Wave rate limit reached", retry_after=RATE_LIMIT_WAIT if wait is None else wait)
-            if resp.status_code >= 500 or "INTERNAL_SERVER_ERROR" in codes:
-                raise Unavailable(f"Wave answered {resp.status_code}: {message}")
-            if resp.status_code in (401, 403) or codes & {"UNAUTHENTICATED", "FORBIDDEN"}:
-                raise Unauthorized(f"Wave refused access: {message}")
-            if "NOT_FOUND" in codes:
-                raise NotFoundUpstream(message)
-            if codes or resp.status_code >= 400 or data is None:
-                raise Rejected(f"Wave rejected the {kind} import query: {message or resp.status_code}")
-            return data
-        raise Unauthorized("Wave refused the access token twice")  # pragma: no cover - loop always returns
+        self.sent.append(kind)
+        before = self.api.round_trips
+        try:
+            return self.api._send(s, f"{kind} import query", variables, document=document)
+        except RateLimited as exc:  # no Retry-After: Wave's window is about a minute
+            if exc.retry_after is None:
+                raise RateLimited("Wave rate limit reached", retry_after=RATE_LIMIT_WAIT) from exc
+            raise
+        finally:
+            self.round_trips += self.api.round_trips - before
 
 
 __all__ = ["DOCUMENTS", "MAX_PAGE_SIZE", "WaveImporter"]
