@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from booksync.imports.service import time_budget
+from booksync.imports.budget import time_budget
 from booksync.observability import logger, metrics, tracer
 from booksync.sync.consumers import import_batch
 

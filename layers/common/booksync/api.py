@@ -14,36 +14,37 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from pydantic import BaseModel, RootModel
+from pydantic import BaseModel
 
 from booksync.config import get_settings
 from booksync.errors import AppError, PayloadTooLarge, Unauthorized
 from booksync.observability import logger, metrics
+from booksync.schema_base import DeferredModel, DeferredRootModel
 
 JSON = "application/json"
 # Keys that the frontend expects to be absent (not null) when there is nothing to show.
 ABSENT_WHEN_NONE = frozenset({"syncButton", "lastSyncError", "lastSyncedAt"})
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(DeferredModel):
     code: str
     message: str
     details: list[Any] | None = None
 
 
-class ErrorEnvelope(BaseModel):
+class ErrorEnvelope(DeferredModel):
     """Every non-2xx answer: ``{"error": {"code", "message", "details"?}}``."""
 
     error: ErrorBody
 
 
-class GatewayError(BaseModel):
+class GatewayError(DeferredModel):
     """What API Gateway itself answers before a function runs (no route 404, authorizer 401, throttling 429)."""
 
     message: str
 
 
-class ApiError(RootModel[ErrorEnvelope | GatewayError]):
+class ApiError(DeferredRootModel[ErrorEnvelope | GatewayError]):
     """A non-2xx answer: the service's envelope, or API Gateway's own ``{"message"}``."""
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, RootModel
 from pydantic.alias_generators import to_camel
 
 
@@ -25,3 +27,18 @@ class RequestModel(ApiModel):
         str_strip_whitespace=True,
         defer_build=True,
     )
+
+
+RootT = TypeVar("RootT")
+
+
+class DeferredModel(BaseModel):
+    """A plain (not camelCased) model whose validator is also built on first use, not at import."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class DeferredRootModel(RootModel[RootT], Generic[RootT]):
+    """``RootModel`` built on first use; its parametrizations (``DeferredRootModel[dict[str, X]]``) inherit that."""
+
+    model_config = ConfigDict(defer_build=True)

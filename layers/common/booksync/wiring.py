@@ -90,7 +90,7 @@ def sync_service() -> Any:
         engine=sync_engine(),
         customers=CustomerRepository(),
         items=ItemRepository(),
-        imports=import_service(),
+        imports=import_service,
         enqueue_backfill=enqueue_backfill,
     )
 

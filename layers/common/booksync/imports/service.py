@@ -23,15 +23,13 @@ The service is provider-neutral: provider differences live in the import source.
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
@@ -42,6 +40,7 @@ from booksync.classification.rules import PRECEDENCE
 from booksync.config import PROVIDER_DISPLAY_NAMES
 from booksync.errors import AppError, Conflict
 from booksync.ids import utcnow
+from booksync.imports.budget import REMAINING_MS
 from booksync.imports.models import (
     ImportRun,
     ImportState,
@@ -80,22 +79,8 @@ from booksync.sync.ports import ProviderError, Session, Unauthorized
 
 T = TypeVar("T")
 
-# Set by the import Lambda's handler (``time_budget``): milliseconds left in this invocation.
-REMAINING_MS: contextvars.ContextVar[Callable[[], int] | None] = contextvars.ContextVar("remaining_ms", default=None)
-
 MAX_RUN_ERRORS = 20
 _RULE_ORDER = {rule: i for i, (rule, _cls, _doc) in enumerate(PRECEDENCE)}
-
-
-@contextmanager
-def time_budget(context: Any) -> Iterator[None]:
-    """Let import runs in this invocation see the Lambda's remaining time (``context.get_remaining_time_in_millis``)."""
-    getter = getattr(context, "get_remaining_time_in_millis", None)
-    token = REMAINING_MS.set(getter if callable(getter) else None)
-    try:
-        yield
-    finally:
-        REMAINING_MS.reset(token)
 
 
 # ---- ports --------------------------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field, RootModel
+from pydantic import Field
 
 from booksync.integrations.models import ConnectionStatus, Health, SyncSettings
-from booksync.schema_base import ApiModel, RequestModel
+from booksync.schema_base import ApiModel, DeferredRootModel, RequestModel
 
 
 class SettingsIn(RequestModel):
@@ -44,7 +44,7 @@ class ProviderMappingIn(RequestModel):
     )
 
 
-class AccountMappingsIn(RootModel[dict[str, ProviderMappingIn]]):
+class AccountMappingsIn(DeferredRootModel[dict[str, ProviderMappingIn]]):
     """Per provider: `defaultAccountId`, `items` (`{"<itemId>": "<accountId>"}`) and `paymentAccounts`
     (`{"<method>": "<accountId>"}`)."""
 

@@ -38,7 +38,8 @@ class SyncService:
     engine: Any = None  # SyncEngine
     customers: Any = None  # CustomerRepository (last errors of dead-lettered customer pushes)
     items: Any = None  # ItemRepository
-    imports: Any = None  # ImportService (booksync.imports.service)
+    # () -> ImportService (booksync.imports.service); a factory, so messages that import nothing never load it
+    imports: Callable[[], Any] | None = None
     enqueue_backfill: Callable[[str, str, str, int], None] | None = None  # (company, provider, run id, seq)
 
     def sync_now(self, company_id: str, invoice_id: str) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class SyncService:
             logger.info("import skipped", reason="no import service in this build", provider=provider)
             return "skipped"
         try:
-            run = self.imports.run(company_id, provider, run_id)
+            run = self.imports().run(company_id, provider, run_id)
         except AppError as exc:
             if exc.code != "not_connected":  # not_connected: this provider has no importer in this build
                 raise
@@ -124,7 +125,7 @@ class SyncService:
     def handle_backfill_message(self, company_id: str, provider: str, run_id: str, seq: int = 0) -> str:
         """Run (or continue) a backfill. It stops between batches before the Lambda's time limit and queues its own
         continuation; what it pushed is linked, so the continuation (or an SQS retry) skips it."""
-        from booksync.imports.service import REMAINING_MS  # the import Lambda's time budget (time_budget())
+        from booksync.imports.budget import REMAINING_MS  # the import Lambda's time budget (time_budget())
 
         getter = REMAINING_MS.get()
         time_left = (lambda: getter() / 1000.0) if getter is not None else None

@@ -1,0 +1,99 @@
+"""What a Lambda's init phase loads (issue 9: "no heavy work at import; import only the provider a message needs").
+
+Each handler is imported in a fresh interpreter, as Lambda's init does, and the modules it left loaded are checked.
+Times are measured by ``make bench``; these tests pin the reasons the times are what they are, so an innocent import
+at the top of a module cannot quietly bring them back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS = [
+    "api",
+    "sync_invoice",
+    "sync_payments",
+    "oauth_callback",
+    "weekly_sync",
+    "import_changes",
+    "notify_failures",
+]
+SQS_CONSUMERS = ["sync_payments", "import_changes", "notify_failures"]
+
+# Loaded on first use by the message or request that needs them, never at init.
+NEVER_AT_INIT = [
+    "booksync.providers.quickbooks.accounting",
+    "booksync.providers.xero.accounting",
+    "booksync.providers.freshbooks.accounting",
+    "booksync.providers.wave.accounting",
+    "booksync.sync.engine",
+    "booksync.adapters.dynamodb",
+    "pynamodb",
+    "httpx",
+]
+
+
+def _loaded_after_import(function: str) -> set[str]:
+    code = f"import json, sys\nimport functions.{function}.app\nprint(json.dumps(sorted(sys.modules)))\n"
+    env = dict(
+        os.environ,
+        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common'}",
+        TABLE_NAME="cold-start-test",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, set[str]]:
+    return {fn: _loaded_after_import(fn) for fn in FUNCTIONS}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_init_loads_no_provider_client_engine_or_database_driver(function: str, loaded: dict[str, set[str]]) -> None:
+    early = [m for m in NEVER_AT_INIT if m in loaded[function]]
+    assert early == [], f"functions/{function}/app.py loads {early} at import; import them where a message needs them"
+
+
+@pytest.mark.parametrize("function", SQS_CONSUMERS)
+def test_sqs_consumers_import_the_batch_utility_before_pydantic(function: str, loaded: dict[str, set[str]]) -> None:
+    # Powertools' batch types import every parser model (SQS, Kinesis, DynamoDB, Kafka) when pydantic is already
+    # loaded; importing the batch utility first skips ~30 ms of model classes no handler here uses.
+    parser_models = sorted(m for m in loaded[function] if m.startswith("aws_lambda_powertools.utilities.parser.models"))
+    assert parser_models == [], f"{function}: {parser_models[:3]} loaded at init"
+
+
+def test_import_function_loads_the_import_service_only_for_import_messages(loaded: dict[str, set[str]]) -> None:
+    # a backfill message never needs the importers' service (classification, matching, checkpoints)
+    assert "booksync.imports.service" not in loaded["import_changes"]
+    assert "booksync.imports.budget" in loaded["import_changes"]
+
+
+def test_the_api_builds_no_model_of_ours_at_import() -> None:
+    code = (
+        "import pydantic._internal._model_construction as mc\n"
+        "built = []\n"
+        "orig = mc.complete_model_class\n"
+        "def spy(cls, *a, **k):\n"
+        "    built.append(cls.__module__ + '.' + cls.__qualname__)\n"
+        "    return orig(cls, *a, **k)\n"
+        "mc.complete_model_class = spy\n"
+        "import functions.api.app\n"
+        "print('\\n'.join(b for b in built if b.startswith('booksync.') and 'Deferred' not in b))\n"
+    )
+    env = dict(
+        os.environ,
+        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common'}",
+        TABLE_NAME="cold-start-test",
+        AWS_DEFAULT_REGION="us-east-1",
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == [], f"models validated at import instead of first use: {out.stdout.split()}"
