@@ -110,3 +110,32 @@ def test_disconnect_revokes_forgets_tokens_and_keeps_synced_ids(world: dict[str,
         invoke(api, http_event("api/list_integrations.json", method="DELETE", path="/integrations/quickbooks")).status
         == 204
     )
+
+
+@pytest.mark.parametrize("failures", [2, 3])
+def test_a_blip_after_the_code_exchange_is_retried_not_thrown_away(failures: int) -> None:
+    """The code is single-use: once it is exchanged, a failed company lookup must not cost the user a new consent."""
+    import httpx
+
+    with qbo_world() as w:
+        # Given Intuit answers the company lookup with 503 `failures` times
+        r = httpx.post(
+            f"{w['url']}/_sandbox/faults",
+            json={"provider": "quickbooks", "method": "GET", "path": "/companyinfo/", "mode": "status",
+                  "status": 503, "count": failures},
+        )  # fmt: skip
+        r.raise_for_status()
+        if failures < 3:
+            # When the user completes the consent, Then the connection is made on the third try
+            realm = connect_quickbooks("co_a")
+            log = httpx.get(f"{w['url']}/_sandbox/requests", params={"provider": "quickbooks"}).json()["requests"]
+            lookups = [e for e in log if "/companyinfo/" in e["path"]]
+            assert [e["status"] for e in lookups] == [503] * failures + [200]
+            assert tenant(w["url"], realm)["counts"] is not None
+        else:
+            # Then after three failures the user is sent back with provider_unavailable and nothing is stored
+            with pytest.raises(AssertionError, match="error=provider_unavailable"):
+                connect_quickbooks("co_a")
+            from booksync.adapters.dynamodb import TokenRepository
+
+            assert TokenRepository().read("co_a", "quickbooks") is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -103,11 +104,27 @@ def _run(world: ProviderWorld, record: Record, syncs: int) -> None:
     assert (counts["customer"], counts["item"]) == (0, 0)
 
 
-def test_fault_soak_nothing_lost_nothing_duplicated(world: ProviderWorld, record: Record) -> None:
+@pytest.fixture
+def short_timeouts(world: ProviderWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The client gives up after 0.5 s during the soak (so a `timeout` fault is a real client timeout, quickly);
+    the world was connected and seeded with the normal timeout, which a loaded machine can need."""
+    from booksync.config import get_settings
+    from booksync.providers import http
+
+    monkeypatch.setenv("PROVIDER_TIMEOUT_SECONDS", "0.5")
+    get_settings.cache_clear()
+    http.client.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    http.client.cache_clear()
+
+
+def test_fault_soak_nothing_lost_nothing_duplicated(world: ProviderWorld, record: Record, short_timeouts: None) -> None:
     _run(world, record, syncs=20)
 
 
 @pytest.mark.soak
 @pytest.mark.timeout(3600)
-def test_fault_soak_500_syncs(world: ProviderWorld, record: Record) -> None:
+def test_fault_soak_500_syncs(world: ProviderWorld, record: Record, short_timeouts: None) -> None:
     _run(world, record, syncs=500)

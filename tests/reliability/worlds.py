@@ -393,7 +393,7 @@ def _sandbox_clock_pacer(sandbox: SandboxServer) -> Callable[[], Any]:
 
 
 @contextmanager
-def provider_world(name: str, *, provider_timeout: float = 0.5) -> Iterator[ProviderWorld]:
+def provider_world(name: str, *, provider_timeout: float = 5.0) -> Iterator[ProviderWorld]:
     """moto server + the sandboxes, the process environment pointed at ``name``'s sandbox; restored on exit."""
     from booksync import wiring
     from booksync.config import get_settings

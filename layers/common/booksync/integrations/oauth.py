@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +16,7 @@ from booksync.ids import new_id, utcnow
 from booksync.integrations.models import OAuthState
 from booksync.integrations.service import check_provider
 from booksync.observability import logger
-from booksync.providers.base import InvalidGrant, OAuthClient, ProviderUnavailable, TokenSet
+from booksync.providers.base import InvalidGrant, OAuthClient, ProviderUnavailable, Tenant, TokenSet
 
 
 class StateStore(Protocol):
@@ -56,6 +57,21 @@ class OAuthService:
     tokens: TokenReader | None = None
     state_ttl: int = 600
     backfill: Callable[[str, str, str], None] | None = None  # (company, provider, run id): queue a backfill run
+    sleep: Callable[[float], None] = time.sleep  # between tenant lookups (tests inject)
+
+    def _tenant(self, client: OAuthClient, tokens: TokenSet, params: dict[str, str]) -> Tenant:
+        """Which organisation/realm/business the new tokens reach. The code is spent by now, so a blip here would
+        cost the user a whole new consent: a transient failure is retried (3 tries, 0.5 s then 1 s apart)."""
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(ProviderUnavailable),
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=0.5, max=2.0),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        return retrying(client.tenant, tokens, params)
 
     def redirect_uri(self, provider: str) -> str:
         return f"{self.api_base_url.rstrip('/')}/integrations/{provider}/callback"
@@ -112,7 +128,7 @@ class OAuthService:
         try:
             client = self.oauth(provider)
             tokens = client.exchange_code(code, self.redirect_uri(provider))
-            tenant = client.tenant(tokens, params)
+            tenant = self._tenant(client, tokens, params)
         except InvalidGrant:
             logger.warning("oauth code exchange refused", provider=provider)
             return self._redirect(error="invalid_grant")
