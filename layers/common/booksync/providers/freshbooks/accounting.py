@@ -13,7 +13,6 @@ candidate and compares on our side.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from datetime import date
@@ -25,7 +24,8 @@ import httpx
 from booksync.catalog.models import Address, Customer, Item
 from booksync.config import provider_url
 from booksync.invoicing.models import Invoice, Payment, PaymentMethod
-from booksync.providers.http import client, retry_after_or_none
+from booksync.providers.http import retry_after_or_none
+from booksync.providers.send import authorized_request
 from booksync.sync.ports import (
     Account,
     Capabilities,
@@ -308,26 +308,21 @@ class FreshBooksAccounting:
         params: dict[str, str] | None = None,
         body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {s.access_token}", "Accept": "application/json"}
-            content = None
-            if body is not None:
-                headers["Content-Type"] = "application/json"
-                content = json.dumps(body)
-            self.round_trips += 1
-            try:
-                resp = (self._http or client("freshbooks")).request(
-                    method, url, params=params, headers=headers, content=content
-                )
-            except httpx.TimeoutException as exc:
-                raise Unavailable("FreshBooks timed out (the write may or may not have been saved)") from exc
-            except httpx.HTTPError as exc:
-                raise Unavailable("FreshBooks connection failed (the write may or may not have been saved)") from exc
-            if resp.status_code == 401 and attempt == 1:
-                s.access_token = s.on_unauthorized(s.access_token)
-                continue
-            return self._parse(resp)
-        raise Unauthorized("FreshBooks refused the access token twice")  # pragma: no cover - loop always returns
+        resp = authorized_request(
+            s,
+            "freshbooks",
+            "FreshBooks",
+            method,
+            url,
+            params=params,
+            body=body,
+            http=self._http,
+            on_attempt=self._count,
+        )
+        return self._parse(resp)
+
+    def _count(self) -> None:
+        self.round_trips += 1
 
     @staticmethod
     def _parse(resp: httpx.Response) -> dict[str, Any]:

@@ -20,7 +20,8 @@ import httpx
 from booksync.catalog.models import Address, Customer, Item
 from booksync.config import provider_url
 from booksync.invoicing.models import Invoice, Payment, PaymentMethod
-from booksync.providers.http import client, retry_after
+from booksync.providers.http import retry_after
+from booksync.providers.send import authorized_request
 from booksync.sync.ports import (
     Account,
     Capabilities,
@@ -372,26 +373,13 @@ class QuickBooksAccounting:
     ) -> dict[str, Any]:
         url = f"{self.api_base}/v3/company/{s.tenant_id}/{path}"
         query = {"minorversion": MINOR_VERSION, **(params or {})}
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {s.access_token}", "Accept": "application/json"}
-            content = None
-            if body is not None:
-                headers["Content-Type"] = "application/json"
-                content = json.dumps(body)
-            self.round_trips += 1
-            try:
-                resp = (self._http or client("quickbooks")).request(
-                    method, url, params=query, headers=headers, content=content
-                )
-            except httpx.TimeoutException as exc:
-                raise Unavailable("QuickBooks timed out (the write may or may not have been saved)") from exc
-            except httpx.HTTPError as exc:
-                raise Unavailable("QuickBooks connection failed (the write may or may not have been saved)") from exc
-            if resp.status_code == 401 and attempt == 1:
-                s.access_token = s.on_unauthorized(s.access_token)
-                continue
-            return self._parse(resp)
-        raise Unauthorized("QuickBooks refused the access token twice")  # pragma: no cover - loop always returns
+        resp = authorized_request(
+            s, "quickbooks", "QuickBooks", method, url, params=query, body=body, http=self._http, on_attempt=self._count
+        )
+        return self._parse(resp)
+
+    def _count(self) -> None:
+        self.round_trips += 1
 
     @staticmethod
     def _parse(resp: httpx.Response) -> dict[str, Any]:

@@ -29,7 +29,8 @@ import httpx
 from booksync.catalog.models import Address, Customer, Item
 from booksync.config import provider_url
 from booksync.invoicing.models import Invoice, Payment, PaymentMethod
-from booksync.providers.http import client, retry_after_or_none
+from booksync.providers.http import retry_after_or_none
+from booksync.providers.send import authorized_request
 from booksync.sync.ports import (
     Account,
     Capabilities,
@@ -449,35 +450,27 @@ class WaveAccounting:
         """One GraphQL request (``document``: a query of another module, e.g. the importer's; default: ours named
         ``name``), with the 401 refresh and Wave's error mapping."""
         body = {"query": document or DOCUMENTS[name], "variables": variables}
-        for attempt in (1, 2):
+
+        def attempt() -> None:
             self.round_trips += 1
             self.sent.append(name)
-            try:
-                resp = (self._http or client("wave")).post(
-                    self.endpoint,
-                    json=body,
-                    headers={"Authorization": f"Bearer {s.access_token}", "Accept": "application/json"},
-                )
-            except httpx.TimeoutException as exc:
-                raise Unavailable("Wave timed out (the write may or may not have been saved)") from exc
-            except httpx.HTTPError as exc:
-                raise Unavailable("Wave connection failed (the write may or may not have been saved)") from exc
-            data, codes, message = _parse(resp)
-            if (resp.status_code == 401 or "UNAUTHENTICATED" in codes) and attempt == 1:
-                s.access_token = s.on_unauthorized(s.access_token)
-                continue
-            if resp.status_code == 429 or "RATE_LIMITED" in codes:
-                raise RateLimited("Wave rate limit reached", retry_after=retry_after_or_none(resp))
-            if resp.status_code >= 500 or "INTERNAL_SERVER_ERROR" in codes:
-                raise Unavailable(f"Wave answered {resp.status_code}: {message}")
-            if resp.status_code in (401, 403) or codes & {"UNAUTHENTICATED", "FORBIDDEN"}:
-                raise Unauthorized(f"Wave refused access: {message}")
-            if "NOT_FOUND" in codes:
-                raise NotFoundUpstream(message)
-            if codes or resp.status_code >= 400 or data is None:
-                raise Rejected(f"Wave rejected the {name} request: {message or resp.status_code}")
-            return data
-        raise Unauthorized("Wave refused the access token twice")  # pragma: no cover - loop always returns
+
+        resp = authorized_request(
+            s, "wave", "Wave", "POST", self.endpoint, body=body, http=self._http, on_attempt=attempt,
+            rejected_token=lambda r: r.status_code == 401 or "UNAUTHENTICATED" in _parse(r)[1],
+        )  # fmt: skip
+        data, codes, message = _parse(resp)
+        if resp.status_code == 429 or "RATE_LIMITED" in codes:
+            raise RateLimited("Wave rate limit reached", retry_after=retry_after_or_none(resp))
+        if resp.status_code >= 500 or "INTERNAL_SERVER_ERROR" in codes:
+            raise Unavailable(f"Wave answered {resp.status_code}: {message}")
+        if resp.status_code in (401, 403) or codes & {"UNAUTHENTICATED", "FORBIDDEN"}:
+            raise Unauthorized(f"Wave refused access: {message}")
+        if "NOT_FOUND" in codes:
+            raise NotFoundUpstream(message)
+        if codes or resp.status_code >= 400 or data is None:
+            raise Rejected(f"Wave rejected the {name} request: {message or resp.status_code}")
+        return data
 
 
 def _current_value(invoice: dict[str, Any], key: str) -> Any:

@@ -24,7 +24,8 @@ import httpx
 from booksync.catalog.models import Address, Customer, Item
 from booksync.config import provider_url
 from booksync.invoicing.models import Invoice, Payment, PaymentMethod
-from booksync.providers.http import client, retry_after_or_none
+from booksync.providers.http import retry_after_or_none
+from booksync.providers.send import authorized_request
 from booksync.sync.ports import (
     Account,
     Capabilities,
@@ -515,32 +516,15 @@ class XeroAccounting:
         key: str | None = None,
     ) -> dict[str, Any]:
         url = f"{self.api_base}{API_PATH}/{path}"
-        for attempt in (1, 2):
-            headers = {
-                "Authorization": f"Bearer {s.access_token}",
-                "xero-tenant-id": s.tenant_id,
-                "Accept": "application/json",
-            }
-            content = None
-            if body is not None:
-                headers["Content-Type"] = "application/json"
-                content = json.dumps(body)
-            if key:
-                headers["Idempotency-Key"] = key
-            self.round_trips += 1
-            try:
-                resp = (self._http or client("xero")).request(
-                    method, url, params=params or None, headers=headers, content=content
-                )
-            except httpx.TimeoutException as exc:
-                raise Unavailable("Xero timed out (the write may or may not have been saved)") from exc
-            except httpx.HTTPError as exc:
-                raise Unavailable("Xero connection failed (the write may or may not have been saved)") from exc
-            if resp.status_code == 401 and attempt == 1:
-                s.access_token = s.on_unauthorized(s.access_token)
-                continue
-            return self._parse(resp)
-        raise Unauthorized("Xero refused the access token twice")  # pragma: no cover - loop always returns
+        headers = {"xero-tenant-id": s.tenant_id, **({"Idempotency-Key": key} if key else {})}
+        resp = authorized_request(
+            s, "xero", "Xero", method, url, params=params, body=body, headers=headers, http=self._http,
+            on_attempt=self._count,
+        )  # fmt: skip
+        return self._parse(resp)
+
+    def _count(self) -> None:
+        self.round_trips += 1
 
     @staticmethod
     def _parse(resp: httpx.Response) -> dict[str, Any]:
