@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Generic
 
 from pydantic import BaseModel, ConfigDict, RootModel
 from pydantic.alias_generators import to_camel
+from pydantic.root_model import RootModelRootType
 
 
 class ApiModel(BaseModel):
@@ -29,16 +30,13 @@ class RequestModel(ApiModel):
     )
 
 
-RootT = TypeVar("RootT")
-
-
 class DeferredModel(BaseModel):
     """A plain (not camelCased) model whose validator is also built on first use, not at import."""
 
     model_config = ConfigDict(defer_build=True)
 
 
-class DeferredRootModel(RootModel[RootT], Generic[RootT]):
+class DeferredRootModel(RootModel[RootModelRootType], Generic[RootModelRootType]):
     """``RootModel`` built on first use; its parametrizations (``DeferredRootModel[dict[str, X]]``) inherit that."""
 
     model_config = ConfigDict(defer_build=True)
