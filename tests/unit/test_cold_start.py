@@ -16,15 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = [
-    "api",
-    "sync_invoice",
-    "sync_payments",
-    "oauth_callback",
-    "weekly_sync",
-    "import_changes",
-    "notify_failures",
-]
+FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
 SQS_CONSUMERS = ["sync_payments", "import_changes", "notify_failures"]
 
 # Loaded on first use by the message or request that needs them, never at init.
@@ -40,16 +32,22 @@ NEVER_AT_INIT = [
 ]
 
 
-def _loaded_after_import(function: str) -> set[str]:
-    code = f"import json, sys\nimport functions.{function}.app\nprint(json.dumps(sorted(sys.modules)))\n"
+def _python(code: str) -> str:
+    """Run ``code`` in a fresh interpreter with the layer on the path, as Lambda's init would; its stdout."""
     env = dict(
         os.environ,
         PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common'}",
         TABLE_NAME="cold-start-test",
         AWS_DEFAULT_REGION="us-east-1",
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+
+
+def _loaded_after_import(function: str) -> set[str]:
+    code = f"import json, sys\nimport functions.{function}.app\nprint(json.dumps(sorted(sys.modules)))\n"
+    return set(json.loads(_python(code).strip().splitlines()[-1]))
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +87,5 @@ def test_the_api_builds_no_model_of_ours_at_import() -> None:
         "import functions.api.app\n"
         "print('\\n'.join(b for b in built if b.startswith('booksync.') and 'Deferred' not in b))\n"
     )
-    env = dict(
-        os.environ,
-        PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'common'}",
-        TABLE_NAME="cold-start-test",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.split() == [], f"models validated at import instead of first use: {out.stdout.split()}"
+    built = _python(code).split()
+    assert built == [], f"models validated at import instead of first use: {built}"
