@@ -1364,6 +1364,7 @@ def customer_import_answer(run: ImportRun) -> dict[str, Any]:
 def not_importable(provider: str) -> Conflict:
     name = PROVIDER_DISPLAY_NAMES.get(provider, provider)
     return Conflict(
-        f"Importing from {name} is not available in this build yet; connect QuickBooks to import.",
+        f"Importing from {name} is not available in this build; connect one of "
+        f"{', '.join(PROVIDER_DISPLAY_NAMES.values())} to import.",
         code="not_connected",
     )
