@@ -751,12 +751,13 @@ class FreshBooksSandbox(ProviderSandbox):
         return JSONResponse(payload, headers=no_store)
 
     def revoke(self, req: SandboxRequest) -> Response:
-        params = self._token_params(req)
+        # FB.md section 1: JSON {"client_id", "client_secret", "token"}. Strict: no form body and no Basic auth, so a
+        # revoke our adapter would send wrongly is refused here (it ignores 4xx answers, so nothing else would tell).
+        params = self._token_params(req) if req.content_type == "application/json" else None
         if params is None:
-            return JSONResponse({"error": "invalid_request", "error_description": "Send a JSON body."}, 400)
+            description = 'Send a JSON body {"client_id", "client_secret", "token"}.'
+            return JSONResponse({"error": "invalid_request", "error_description": description}, 400)
         client_id, secret = params.get("client_id"), params.get("client_secret")
-        if client_id is None:
-            client_id, secret = self._basic(req)
         try:
             app = self.oauth.authenticate_client(client_id, secret)
             token = params.get("token")

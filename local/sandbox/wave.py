@@ -28,6 +28,7 @@ from graphql import (
     GraphQLScalarType,
     GraphQLSchema,
     OperationDefinitionNode,
+    StringValueNode,
     build_schema,
     execute,
     get_operation_ast,
@@ -132,8 +133,10 @@ def gql_error(message: str, code: str) -> GraphQLError:
 # Scalars (Decimal as string, Date YYYY-MM-DD, DateTime ISO 8601)
 # ---------------------------------------------------------------------------------------------------------------
 def _parse_decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise TypeError('Decimal must be a string such as "12.50"')
+    # W.md section 2: "Decimal (send as string, e.g. "12.50")". A JSON number is refused (BAD_USER_INPUT): money sent
+    # as a float would otherwise pass here unnoticed (whether Wave itself coerces numbers is UNCONFIRMED; strict).
+    if not isinstance(value, str):
+        raise TypeError(f'Decimal must be a string such as "12.50", got {type(value).__name__} {value!r}')
     try:
         result = Decimal(str(value))
     except InvalidOperation as exc:
@@ -158,7 +161,11 @@ def _parse_datetime(value: Any) -> datetime:
 
 def _literal(parse_value: Callable[[Any], Any]) -> Callable[..., Any]:
     def parse_literal(node: Any, _variables: Any = None) -> Any:
-        return parse_value(getattr(node, "value", None))
+        # Decimal, Date and DateTime literals must be strings: an Int/Float literal's ``value`` is text in
+        # graphql-core too, so check the node kind rather than the value.
+        if not isinstance(node, StringValueNode):
+            raise TypeError(f"expected a string literal, got {type(node).__name__}")
+        return parse_value(node.value)
 
     return parse_literal
 

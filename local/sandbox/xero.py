@@ -26,7 +26,8 @@ filters by ``UpdatedDateUTC``. Paged lists (Contacts, Invoices, Payments): ``pag
 without ``LineItems``). Items and Accounts are not paged. Rules and messages: see ``xero_books.py``; messages the
 spec or X.md quote are verbatim (duplicate contact name, ``Invoice # must be unique.``, ``Price List Item with Code
 ''abc'' already exists``, ``Payment amount exceeds the amount outstanding on this document``, unknown account code,
-unknown document id); the rest are sandbox wording. Not modelled: tax (every rate 0 %), multicurrency, credit notes,
+unknown document id); the rest are sandbox wording. Fields sent next to ``ContactID`` in an invoice's ``Contact``
+update that contact (X.md §3), with the contact rules. Not modelled: tax (every rate 0 %), multicurrency, credit notes,
 attachments, webhooks, the app-wide 10,000/minute limit, GET /Organisation.
 """
 

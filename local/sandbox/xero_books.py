@@ -85,6 +85,9 @@ MSG_NO_CONTACT = (
     "The Contact must contain at least 1 of the following elements to identify the contact: Name, ContactID, "
     "ContactNumber"
 )
+# Contact fields that, sent inside an invoice's Contact next to its ContactID, update the contact (X.md section 3).
+CONTACT_WRITABLE = ("Name", "FirstName", "LastName", "EmailAddress", "ContactNumber", "AccountNumber", "TaxNumber",
+                    "Addresses", "Phones", "DefaultCurrency")  # fmt: skip
 MSG_OVERPAID = "Payment amount exceeds the amount outstanding on this document"
 MSG_NOT_FOUND = "The document with the supplied id was not found for this endpoint."
 
@@ -490,6 +493,14 @@ class Books:
                 contact = self.write_contact(org, {"Name": spec["Name"]}, "create")
         if contact["ContactStatus"] != "ACTIVE":
             raise Invalid(f"The contact {contact['Name']} is archived and cannot be used on a transaction.")
+        if spec.get("ContactID") or spec.get("ContactNumber"):
+            # X.md section 3: "Send only ContactID inside Contact - other fields update the contact" [secondary]. The
+            # sandbox applies them as a contact update (with the contact rules: a duplicate name is refused), so an
+            # adapter that sends more than the id renames or edits the customer visibly. Applied before the document's
+            # own checks (ordering UNCONFIRMED).
+            changes = {k: spec[k] for k in CONTACT_WRITABLE if spec.get(k) is not None}
+            if changes:
+                self.write_contact(org, changes, "update", contact["ContactID"])
         return contact
 
     def _lines(self, org: Org, given: Any, current: list[dict[str, Any]], unitdp: int) -> list[dict[str, Any]]:
@@ -709,6 +720,10 @@ class Books:
             and (
                 (contact.get("ContactID") and str(contact["ContactID"]).lower() != current["_contact"])
                 or (not contact.get("ContactID") and contact.get("Name"))
+                or any(
+                    contact.get(k) is not None and contact[k] != org.contacts[current["_contact"]].get(k)
+                    for k in CONTACT_WRITABLE
+                )
             )
         ):
             changed.add("Contact")

@@ -191,6 +191,43 @@ def test_revoke_kills_the_grant(fb: Fb, http: httpx.Client) -> None:
     assert r.status_code == 401 and r.json() == fixture("get_callback_response__no_auth.json")
 
 
+def test_revoke_takes_only_a_json_body_with_the_client_credentials(fb: Fb, http: httpx.Client) -> None:
+    """FB.md section 1: revoke is JSON {client_id, client_secret, token}; a form body or Basic auth is refused with an
+    OAuth error and the grant stays live (our adapter ignores 4xx on revoke, so only the sandbox can tell)."""
+    conn = fb.connect()
+    creds = {"client_id": DEFAULT_CLIENT_ID, "client_secret": DEFAULT_CLIENT_SECRET}
+    url = "/freshbooks/auth/oauth/revoke"
+    form = http.post(url, data={**creds, "token": conn["refresh_token"]})
+    basic = http.post(url, json={"token": conn["refresh_token"]}, auth=(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET))
+    assert (form.status_code, form.json()["error"]) == (400, "invalid_request")
+    assert (basic.status_code, basic.json()["error"]) == (401, "invalid_client")
+    assert fb.api(conn, "GET", "users/clients").status_code == 200  # still connected
+    account = conn["account_id"]
+    assert http.get(f"/_sandbox/freshbooks/tenants/{account}").json()["tokens"]["revocations"] == 0
+    assert http.post(url, json={**creds, "token": conn["refresh_token"]}).status_code == 200
+    assert fb.api(conn, "GET", "users/clients").status_code == 401
+    assert http.get(f"/_sandbox/freshbooks/tenants/{account}").json()["tokens"]["revocations"] == 1
+
+
+def test_references_to_soft_deleted_objects_answer_1011(fb: Fb, conn: dict[str, Any]) -> None:
+    """FB.md section 7: errno 1011 DeletedResource. A deleted (vis_state 1) client cannot take a new invoice and a
+    deleted invoice cannot take a payment; the refusal is in the accounting envelope and writes nothing."""
+    client = fb.client(conn, "Gone Client")
+    keep = fb.client(conn, "Kept Client")
+    assert fb.api(conn, "PUT", f"users/clients/{client['id']}", json={"client": {"vis_state": 1}}).status_code == 200
+    body = {"customerid": client["id"], "create_date": "2026-11-01", "lines": []}
+    refused = fb.error(fb.api(conn, "POST", "invoices/invoices", json={"invoice": body}), 400)
+    assert (refused["errno"], refused["field"], refused["object"]) == (1011, "customerid", "client")
+    invoice = fb.invoice(conn, keep["id"], "INV-DEL")
+    assert fb.api(conn, "DELETE", f"invoices/invoices/{invoice['id']}").status_code == 200
+    payment = {"invoiceid": invoice["id"], "amount": {"amount": "5.00"}, "date": "2026-11-02", "type": "Check"}
+    refused = fb.error(fb.api(conn, "POST", "payments/payments", json={"payment": payment}), 400)
+    assert (refused["errno"], refused["field"], refused["object"]) == (1011, "invoiceid", "invoice")
+    listed = fb.api(conn, "GET", "payments/payments").json()["response"]["result"]
+    invoices = fb.api(conn, "GET", "invoices/invoices").json()["response"]["result"]
+    assert (listed["total"], invoices["total"]) == (0, 0)
+
+
 # ---- identity --------------------------------------------------------------------------------------------------------
 def test_users_me_lists_business_memberships_like_the_fixture(fb: Fb) -> None:
     fb.configure(next_connect={"account_id": "AAA111", "extra_businesses": [{"account_id": "BBB222"}]})

@@ -320,3 +320,63 @@ def test_operation_faults_single_out_one_mutation(wave: Wave, conn: dict[str, An
         )
     names = [e["node"]["name"] for e in wave.ok(conn, q, {"b": conn["business"]})["business"]["customers"]["edges"]]
     assert names == ["Dropped", "Saved"]
+
+
+def test_decimals_must_be_strings_not_json_numbers(wave: Wave, conn: dict[str, Any]) -> None:
+    """W.md section 2: Decimal is sent as a string ("12.50"); money as a JSON float is refused before it is used."""
+    invoice = wave.invoice(conn, "INV-DEC")["invoice"]
+    payment = {
+        "invoiceId": invoice["id"],
+        "paymentAccountId": wave.account(conn, "CASH_AND_BANK"),
+        "amount": "10.00",
+        "paymentDate": "2026-11-24",
+        "paymentMethod": "CASH",
+        "exchangeRate": "1",
+    }
+    name, input_type = "invoicePaymentCreateManual", "InvoicePaymentCreateManualInput"
+    document = f"mutation($i: {input_type}!) {{ {name}(input: $i) {{ didSucceed invoicePayment {{ id }} }} }}"
+    for field, number in (("amount", 10.0), ("amount", 10), ("exchangeRate", 1)):
+        refused = wave.gql(conn, document, {"i": {**payment, field: number}})
+        assert refused.status_code == 400 and _code(refused) == "BAD_USER_INPUT", refused.text
+        assert "Decimal must be a string" in refused.json()["errors"][0]["message"]
+    inline = wave.gql(
+        conn,
+        'mutation($b: ID!) { productCreate(input: {businessId: $b, name: "P", unitPrice: 12.5}) { didSucceed } }',
+        {"b": conn["business"]},
+    )
+    assert inline.status_code == 400 and _code(inline) == "GRAPHQL_VALIDATION_FAILED", inline.text
+    ok = wave.gql(conn, document, {"i": payment})
+    assert ok.status_code == 200 and ok.json()["data"][name]["didSucceed"] is True, ok.text
+    dump = wave.http.get(f"/_sandbox/wave/tenants/{conn['business']}").json()
+    assert len(dump["entities"]["payments"]) == 1  # the refused requests wrote nothing
+
+
+def test_a_deleted_invoice_leaves_no_tombstone_and_one_with_payments_cannot_be_deleted(
+    wave: Wave, conn: dict[str, Any]
+) -> None:
+    """W.md section 3 (incremental sync): hard-deleted invoices simply disappear; the sandbox refuses to delete an
+    invoice that has payments (sandbox choice) with a didSucceed: false answer."""
+    delete = "mutation($i: InvoiceDeleteInput!) { invoiceDelete(input: $i) { didSucceed inputErrors { code path } } }"
+    read = "query($b: ID!, $i: ID!) { business(id: $b) { invoice(id: $i) { id } invoices { edges { node { id } } } } }"
+    paid = wave.invoice(conn, "INV-P")["invoice"]
+    payment = {
+        "invoiceId": paid["id"],
+        "paymentAccountId": wave.account(conn, "CASH_AND_BANK"),
+        "amount": "5.00",
+        "paymentDate": "2026-11-24",
+        "paymentMethod": "CASH",
+        "exchangeRate": "1",
+    }
+    made = wave.mutate(
+        conn, "invoicePaymentCreateManual", "InvoicePaymentCreateManualInput", payment, "invoicePayment { id }"
+    )
+    assert made["didSucceed"] is True
+    refused = wave.ok(conn, delete, {"i": {"invoiceId": paid["id"]}})["invoiceDelete"]
+    assert refused["didSucceed"] is False and refused["inputErrors"][0]["code"] == "NOT_ALLOWED"
+    gone = wave.invoice(conn, "INV-G")["invoice"]
+    assert wave.ok(conn, delete, {"i": {"invoiceId": gone["id"]}})["invoiceDelete"]["didSucceed"] is True
+    data = wave.ok(conn, read, {"b": conn["business"], "i": gone["id"]})["business"]
+    assert data["invoice"] is None
+    assert [e["node"]["id"] for e in data["invoices"]["edges"]] == [paid["id"]]
+    again = wave.ok(conn, delete, {"i": {"invoiceId": gone["id"]}})["invoiceDelete"]
+    assert again["didSucceed"] is False and again["inputErrors"][0]["code"] == "NOT_FOUND"

@@ -329,3 +329,41 @@ def test_a_new_bank_account_can_be_added(xero: XeroClient, conn: XeroConnection)
     dup = xero.api(conn, "PUT", "Accounts", json={"Code": "096", "Name": "petty cash", "Type": "BANK",
                                                   "BankAccountNumber": "2"})  # fmt: skip
     assert xero.errors(dup) == ["Please enter a unique Name."]
+
+
+def test_contact_fields_sent_with_an_invoice_update_the_contact(xero: XeroClient, conn: XeroConnection) -> None:
+    """X.md section 3: "Send only ContactID inside Contact - other fields update the contact". The sandbox applies
+    them, so an adapter that sends more than the id edits the customer visibly, and a clashing name is refused."""
+    acme = xero.contact(conn, "Acme Corp", EmailAddress="ap@acme.example")
+    xero.contact(conn, "Globex")
+    cid = acme["ContactID"]
+    clash = xero.invoice(conn, cid, "INV-C1", Contact={"ContactID": cid, "Name": "globex"})
+    assert xero.errors(clash) == [DUP_NAME.replace("Acme Corp", "globex")]
+    renamed = xero.ok(xero.invoice(conn, cid, "INV-C2", Contact={"ContactID": cid, "Name": "Acme Renamed"}), "Invoices")
+    assert renamed[0]["Contact"]["Name"] == "Acme Renamed"
+    stored = xero.ok(xero.api(conn, "GET", f"Contacts/{cid}"), "Contacts")[0]
+    assert (stored["Name"], stored["EmailAddress"]) == ("Acme Renamed", "ap@acme.example")  # partial, like POST
+    # an update of the invoice that sends a changed contact field edits the contact too
+    invoice_id = renamed[0]["InvoiceID"]
+    body = {"Invoices": [{"InvoiceID": invoice_id, "Contact": {"ContactID": cid, "EmailAddress": "new@acme.example"}}]}
+    assert xero.api(conn, "POST", f"Invoices/{invoice_id}", json=body).status_code == 200
+    assert xero.ok(xero.api(conn, "GET", f"Contacts/{cid}"), "Contacts")[0]["EmailAddress"] == "new@acme.example"
+    # the id alone changes nothing
+    only_id = xero.ok(xero.invoice(conn, cid, "INV-C3"), "Invoices")[0]
+    assert only_id["Contact"]["Name"] == "Acme Renamed"
+
+
+def test_page_size_and_items_per_request_have_caps(xero: XeroClient, conn: XeroConnection) -> None:
+    """X.md section 3: pageSize up to 1000 (over the cap: a 400 QueryParseException, sandbox choice since Xero's answer
+    is undocumented); section 5: at most 500 Items per request (the whole request is refused, nothing is saved)."""
+    for name in ("A", "B"):
+        xero.contact(conn, name)
+    at_cap = xero.api(conn, "GET", "Contacts", params={"page": "1", "pageSize": "1000"})
+    assert xero.ok(at_cap, "Contacts") and at_cap.json()["pagination"]["pageSize"] == 1000
+    over = xero.api(conn, "GET", "Contacts", params={"page": "1", "pageSize": "1001"})
+    assert over.status_code == 400 and over.json()["Type"] == "QueryParseException", over.text
+    items = [{"Code": f"C-{n}", "Name": f"C-{n}"} for n in range(501)]
+    too_many = xero.api(conn, "PUT", "Items", json={"Items": items})
+    assert too_many.status_code == 400 and too_many.json()["Type"] == "ValidationException", too_many.text
+    assert xero.ok(xero.api(conn, "GET", "Items"), "Items") == []
+    assert len(xero.ok(xero.api(conn, "PUT", "Items", json={"Items": items[:500]}), "Items")) == 500
