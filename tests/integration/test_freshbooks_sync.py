@@ -175,3 +175,17 @@ def test_no_token_or_code_appears_in_any_log_line(world: dict[str, Any]) -> None
     assert "provider connected" in logs
     for secret in (tokens.access_token, tokens.refresh_token, "local-freshbooks-secret"):
         assert secret not in logs
+
+
+def test_disconnect_revokes_the_grant_at_freshbooks(world: dict[str, Any]) -> None:
+    """Our adapter ignores a 4xx answer to revoke (the user is disconnecting anyway), so only the sandbox's books can
+    say whether the grant was really revoked."""
+    api = load_function("api").lambda_handler
+    account = connect_freshbooks("co_a")
+    assert tenant(world["url"], account)["tokens"]["active_grants"] == 1
+    r = invoke(api, http_event("api/list_integrations.json", method="DELETE", path="/integrations/freshbooks"))
+    assert r.status in (200, 204), r.body
+    tokens = tenant(world["url"], account)["tokens"]
+    assert (tokens["active_grants"], tokens["live_access_tokens"]) == (0, 0), tokens
+    listed = invoke(api, http_event("api/list_integrations.json")).body["data"]
+    assert next(p for p in listed if p["provider"] == "freshbooks")["status"] == "disconnected"
