@@ -101,5 +101,5 @@ pr: format lint lint-cfn test
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
-bench: setup  ## benchmarks: one table of ratios, also written to docs/PERFORMANCE.md
+bench: setup  ## benchmarks: one table of ratios into docs/PERFORMANCE.md (BENCH_SECTIONS=cold,resync,backfill,import)
 	$(BIN)/python -m bench.run

@@ -16,7 +16,6 @@ import pytest
 
 from tests.helpers import http_event, invoke
 from tests.integration.conftest import load_function
-from tests.integration.qbo_helpers import qbo_world
 
 pytestmark = pytest.mark.moto_server
 
@@ -101,18 +100,52 @@ def seed_books(company: str, customers: int, items: int, invoices: int, prefix: 
 
 def batching_floor(provider: str, customers: int, items: int, invoices: int, payments: int) -> int:
     """Fewest write calls batching allows: customers and items, then invoices (they need their ids), then payments
-    (they need the invoice's id). QuickBooks batches 30 of any kind together; Xero arrays take 50 of one kind."""
-    if provider == "quickbooks":
-        return math.ceil((customers + items) / 30) + math.ceil(invoices / 30) + math.ceil(payments / 30)
-    per = 50
-    return sum(math.ceil(n / per) for n in (customers, items, invoices, payments) if n)
+    (they need the invoice's id), each level in batches of the adapter's ``Capabilities.max_batch`` (QuickBooks 30
+    of any kind together, Xero 50 of one kind; FreshBooks and Wave have no batch API: one write per object)."""
+    caps = capabilities(provider)
+    per = max(1, caps.max_batch)
+    total = 0
+    for level in ((customers, items), (invoices,), (payments,)):
+        if caps.batch_mixes_kinds:
+            total += math.ceil(sum(level) / per)
+        else:
+            total += sum(math.ceil(n / per) for n in level if n)
+    return total
 
 
-API_PATH = {"quickbooks": "/v3/company/", "xero": "/api.xro/2.0/"}
+def lookup_floor(provider: str, customers: int, items: int, invoices: int, payments: int) -> int:
+    """Reads the engine must add to the writes: a provider that takes no idempotency key gets one lookup per object
+    before its create (lookup-before-create is how a retried create is not made twice); a batching provider with keys
+    needs none (its per-run reference reads are not counted here)."""
+    if capabilities(provider).idempotency_keys:
+        return 0
+    return customers + items + invoices + payments
+
+
+def capabilities(provider: str) -> Any:
+    from booksync import providers
+
+    return providers.accounting(provider).capabilities
+
+
+# what an accounting API call's path holds (token, consent and identity calls are not counted)
+API_PATH = {
+    "quickbooks": "/v3/company/",
+    "xero": "/api.xro/2.0/",
+    "freshbooks": "/accounting/",
+    "wave": "/graphql/public",
+}
 ENTITIES = {
     "quickbooks": ("Customer", "Item", "Invoice", "Payment"),
     "xero": ("Contacts", "Items", "Invoices", "Payments"),
+    "freshbooks": ("client", "item", "invoice", "payment"),
+    "wave": ("customers", "products", "invoices", "payments"),
 }
+# where each provider keeps what we write: customer name, item name, invoice number, payment marker
+NAME = {"quickbooks": "DisplayName", "xero": "Name", "freshbooks": "organization", "wave": "name"}
+ITEM_NAME = {"quickbooks": "Name", "xero": "Name", "freshbooks": "name", "wave": "name"}
+NUMBER = {"quickbooks": "DocNumber", "xero": "InvoiceNumber", "freshbooks": "invoice_number", "wave": "invoiceNumber"}
+NOTE = {"quickbooks": "PrivateNote", "xero": "Reference", "freshbooks": "note", "wave": "memo"}
 
 
 @contextmanager
@@ -120,36 +153,41 @@ def provider_world(provider: str, company: str = "co_a", connect: bool = True) -
     """moto + the provider's sandbox; ``connect`` walks the OAuth flow (which queues a backfill) and maps the
     default income account."""
     if provider == "quickbooks":
-        from tests.integration import qbo_helpers as h
-
-        with qbo_world() as w:
-            w["provider"] = provider
-            if connect:
-                w["tenant"] = h.connect_quickbooks(company)
-                h.map_default_income_account(company)
-            yield w
+        from tests.integration.qbo_helpers import qbo_world as world
+    elif provider == "xero":
+        from tests.integration.xero_helpers import xero_world as world
+    elif provider == "freshbooks":
+        from tests.integration.freshbooks_helpers import freshbooks_world as world
     else:
-        from tests.integration import xero_helpers as x
-
-        with x.xero_world() as w:
-            w["provider"] = provider
-            if connect:
-                w["tenant"] = x.connect_xero(company)
-                x.map_default_income_account(company, "200")
-            yield w
+        from tests.integration.wave_helpers import wave_world as world
+    with world() as w:
+        w["provider"] = provider
+        if connect:
+            _connect(w, company)
+        yield w
 
 
 def connect(w: dict[str, Any], company: str = "co_a") -> None:
-    if w["provider"] == "quickbooks":
+    provider = w["provider"]
+    if provider == "quickbooks":
         from tests.integration import qbo_helpers as h
 
         w["tenant"] = h.connect_quickbooks(company)
         h.map_default_income_account(company)
-    else:
+    elif provider == "xero":
         from tests.integration import xero_helpers as x
 
         w["tenant"] = x.connect_xero(company)
         x.map_default_income_account(company, "200")
+    else:
+        from tests.integration import freshbooks_helpers as fb
+        from tests.integration import wave_helpers as wv
+
+        w["tenant"] = fb.connect_freshbooks(company) if provider == "freshbooks" else wv.connect_wave(company)
+        fb.map_default_income_account(provider, company)
+
+
+_connect = connect  # provider_world's ``connect`` parameter hides the function's name inside it
 
 
 def last_seq(w: dict[str, Any]) -> int:
@@ -175,14 +213,16 @@ def books(w: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 def ours(w: dict[str, Any], prefix: str = "BF") -> dict[str, int]:
     """How many of each seeded object the books hold (matched by our names, numbers and markers)."""
     b = books(w)
-    name = "DisplayName" if w["provider"] == "quickbooks" else "Name"
-    number = "DocNumber" if w["provider"] == "quickbooks" else "InvoiceNumber"
-    note = "PrivateNote" if w["provider"] == "quickbooks" else "Reference"
+    p = w["provider"]
+    live = [
+        [r for r in b[kind] if r.get("vis_state", 0) != 1]  # FreshBooks keeps deleted rows (vis_state 1)
+        for kind in ("customer", "item", "invoice", "payment")
+    ]
     return {
-        "customer": len([c for c in b["customer"] if str(c.get(name, "")).startswith(f"{prefix} Customer")]),
-        "item": len([i for i in b["item"] if str(i.get("Name", "")).startswith(f"{prefix} Service")]),
-        "invoice": len([i for i in b["invoice"] if str(i.get(number, "")).startswith(f"{prefix}-")]),
-        "payment": len([p for p in b["payment"] if f"BlueClerk payment pay_{prefix.lower()}" in str(p.get(note))]),
+        "customer": len([c for c in live[0] if str(c.get(NAME[p], "")).startswith(f"{prefix} Customer")]),
+        "item": len([i for i in live[1] if str(i.get(ITEM_NAME[p], "")).startswith(f"{prefix} Service")]),
+        "invoice": len([i for i in live[2] if str(i.get(NUMBER[p], "")).startswith(f"{prefix}-")]),
+        "payment": len([x for x in live[3] if f"BlueClerk payment pay_{prefix.lower()}" in str(x.get(NOTE[p]))]),
     }
 
 

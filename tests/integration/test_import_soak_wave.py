@@ -23,6 +23,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -49,8 +50,10 @@ PAGE = 200
 KIND_OF = {"ImportCustomers": "customer", "ImportProducts": "item", "ImportInvoices": "invoice"}
 
 
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+# ---- the soak's set-up, also used by bench/run.py (its weekly-import section) -----------------------------------
+@contextmanager
+def soak_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """moto + the sandbox, connected as ``COMPANY``; the importer and our pacing keep Wave's (the sandbox's) time."""
     with wave_world() as w:
         w["business"] = connect_wave(COMPANY)
         drain(w["aws"]["sqs"], w["aws"]["queues"]["import"], "import_changes")  # whatever connecting queued
@@ -59,6 +62,41 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
         pacer = wiring.rate_pacer()  # BlueClerk's own pacing of provider calls keeps the provider's (sandbox) time
         pacer.clock, pacer.sleep = w["sandbox"].core.clock.timestamp, lambda seconds: advance(w, seconds)
+        yield w
+
+
+def seed_fast(world: dict[str, Any], n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``n`` customers, products, invoices and payments in the books, with the speed-ups of the module doc; the
+    sandbox answers a 429 with ``Retry-After: 30`` afterwards."""
+    config = f"{world['url']}/_sandbox/wave/config"
+    httpx.post(config, json={"unique_invoice_numbers": False}).raise_for_status()
+    seed_wave_books(world, world["business"], n, n, n, n)
+    httpx.post(config, json={"unique_invoice_numbers": True, "retry_after_on_429": 30}).raise_for_status()
+    monkeypatch.setattr(type(wave_sandbox(world)), "_payments_of", _index_payments(world))
+
+
+def ready_first_run(world: dict[str, Any]) -> None:
+    """The books were written an hour before the first run (outside the next run's overlap); our token manager
+    follows the sandbox's clock and a Retry-After wait moves it."""
+    from booksync import wiring
+
+    advance(world, 3600)
+    wiring.token_manager().clock = lambda: world["sandbox"].core.clock.timestamp()
+    wiring.import_service().sleep = lambda seconds: advance(world, seconds)
+
+
+def ready_next_week(world: dict[str, Any]) -> None:
+    advance(world, 7 * 86400)
+
+
+def calls_per_kind(world: dict[str, Any], since: int) -> tuple[Counter[str], int]:
+    """Answered calls since ``since`` per kind (payments ride on their invoices), and the refused (429) ones."""
+    return answered(world, since)
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    with soak_world(monkeypatch) as w:
         yield w
 
 
@@ -116,18 +154,10 @@ def _index_payments(world: dict[str, Any]) -> Any:
 
 @pytest.mark.timeout(3600)
 def test_ten_thousand_records_per_type(world: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    from booksync import wiring
-
     t0 = time.monotonic()
-    config = f"{world['url']}/_sandbox/wave/config"
-    httpx.post(config, json={"unique_invoice_numbers": False}).raise_for_status()
-    seed_wave_books(world, world["business"], N, N, N, N)
-    httpx.post(config, json={"unique_invoice_numbers": True, "retry_after_on_429": 30}).raise_for_status()
-    monkeypatch.setattr(type(wave_sandbox(world)), "_payments_of", _index_payments(world))
+    seed_fast(world, N, monkeypatch)
     seeded = time.monotonic()
-    advance(world, 3600)  # the books were written an hour before the first run (outside the next run's overlap)
-    wiring.token_manager().clock = lambda: world["sandbox"].core.clock.timestamp()
-    wiring.import_service().sleep = lambda seconds: advance(world, seconds)  # Retry-After waits move Wave's clock
+    ready_first_run(world)
     since = wave_last_seq(world)
     # When the first weekly run imports everything (in as many 300 s invocations as it needs)
     invocations = run_weekly(world)
@@ -143,7 +173,7 @@ def test_ten_thousand_records_per_type(world: dict[str, Any], monkeypatch: pytes
     assert run["errorCount"] == 0
     assert len(stored("customer")) == N and len(stored("item")) == N
     # When a week passes with nothing changed: one call per type, nothing read
-    advance(world, 7 * 86400)
+    ready_next_week(world)
     since = wave_last_seq(world)
     assert run_weekly(world) == 1
     unchanged_week, refused_week = answered(world, since)
