@@ -377,7 +377,7 @@ class _DayBlocked:
     def __init__(self) -> None:
         self.tenants: list[str] = []
 
-    def acquire(self, provider: str, tenant: str) -> str:
+    def acquire(self, provider: str, tenant: str, path: str = "") -> str:
         self.tenants.append(tenant)
         raise Blocked(50_000.0, "day")
 
@@ -405,3 +405,176 @@ def test_a_held_back_call_never_leaves_and_reads_as_the_providers_rate_limit(pro
     assert sent == []  # nothing reached the provider
     assert limited.value.retry_after is not None and limited.value.retry_after >= 3600
     assert pacer.tenants and all("at-1" not in t for t in pacer.tenants)  # never the token itself as a key
+
+
+# ---- Xero's day allowance, client-side: background stops at its share, the Sync button keeps the reserve ----------
+def _second_invoice(api: Any, made: dict[str, Any], number: str) -> dict[str, Any]:
+    body = {
+        "number": number,
+        "customerId": made["customer"]["id"],
+        "issueDate": "2026-11-24",
+        "dueDate": "2026-12-24",
+        "lines": [{"itemId": made["item"]["id"], "quantity": "1", "unitPrice": "80.00"}],
+    }
+    inv = invoke(api, http_event("api/create_invoice.json", body=body))
+    assert inv.status == 201, inv.body
+    return dict(inv.body)
+
+
+def test_a_spent_background_day_share_defers_queued_pushes_while_a_sync_click_still_works(
+    world: dict[str, Any],
+) -> None:
+    from booksync import wiring
+    from booksync.ratelimit import Budget, next_utc_midnight, utc_day_start
+
+    sqs, queues = world["aws"]["sqs"], world["aws"]["queues"]
+    t = _pace_on_sandbox_time(world, max_wait=20.0)
+    t.sleep(next_utc_midnight(t.now()) - t.now() + 12 * 3600)  # noon UTC: the day's remainder is hours, not seconds
+    api = load_function("api").lambda_handler
+    sync = load_function("sync_invoice").lambda_handler
+    org = connect_xero("co_a")
+    map_default_income_account("co_a")
+    made = _setup_invoice(api)
+    inv_a = made["invoice"]
+    inv_b = _second_invoice(api, made, "INV-1002")
+    drain(sqs, queues["invoice-sync"], "sync_invoice")  # the new contact and item go first
+    # Given background work used up its share of today's Xero allowance (our count, not Xero's: Xero still has room)
+    day = LIMITS["xero"].day
+    assert day is not None
+    pacer = wiring.rate_pacer()
+    key = f"xero#{org}#day"
+    stored = pacer.store.read(key)
+    spent = Budget(tokens=float(day.allowance(False)), refilled_at=utc_day_start(t.now()), version=99)
+    assert pacer.store.write(key, spent, stored.version if stored else None)
+    pacer._cache.clear()  # this Lambda's cached count is stale, as another Lambda's would be
+    assert tenant(world["url"], org)["limits"]["requests_last_day"] < 5000
+    calls = len(_api_calls(world["url"], org))
+    # When both invoices are sent and their queued pushes run
+    for inv in (inv_a, inv_b):
+        invoke(api, http_event("api/send_invoice.json", path=f"/invoices/{inv['id']}/send"))
+    (response,) = drain(sqs, queues["invoice-sync"], "sync_invoice", rounds=1)
+    # Then both are deferred (kept, out of sight for hours), and nothing reached Xero
+    assert len(response["batchItemFailures"]) == 2, response
+    assert all(3600 < hidden <= 43_200 for hidden in _invisible_for(queues["invoice-sync"]))
+    assert len(_api_calls(world["url"], org)) == calls
+    assert [n["code"] for n in _notifications(api)] == ["provider_rate_limited"]  # once, informational
+    # When the user clicks Sync on invoice B
+    clicked = invoke(sync, http_event("sync_invoice/http_sync.json", path=f"/invoices/{inv_b['id']}/sync"))
+    # Then it goes through on the reserve kept for the button
+    assert clicked.status == 200, clicked.body
+    assert tenant(world["url"], org)["counts"]["Invoices"] == 1
+    used_by_click = len(_api_calls(world["url"], org)) - calls
+    assert used_by_click >= 1
+    assert pacer.store.read(key).tokens == day.allowance(False) + used_by_click  # the click was counted too
+    # When the UTC day rolls over and the deferred messages come back
+    t.sleep(next_utc_midnight(t.now()) - t.now() + 1)
+    _redeliver_now(queues["invoice-sync"])
+    drain(sqs, queues["invoice-sync"], "sync_invoice")
+    # Then the deferred push of A runs once (B was already synced), nothing is left and nothing dead-lettered
+    assert tenant(world["url"], org)["counts"]["Invoices"] == 2
+    attrs = sqs.get_queue_attributes(QueueUrl=queues["invoice-sync"], AttributeNames=["All"])["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+    assert sqs.receive_message(QueueUrl=queues["invoice-sync-dlq"], WaitTimeSeconds=0).get("Messages", []) == []
+    assert tenant(world["url"], org)["limits"]["throttled_day"] == 0  # we stopped before Xero had to
+
+
+# ---- the Sync button's deadline (API Gateway's HTTP API gives up at 29 s) -----------------------------------------
+def test_a_sync_click_that_would_outlast_the_gateway_answers_503_in_time_without_extra_calls(
+    world: dict[str, Any],
+) -> None:
+    from booksync import wiring
+
+    api = load_function("api").lambda_handler
+    org = connect_xero("co_a")
+    map_default_income_account("co_a")
+    inv = _setup_invoice(api)["invoice"]
+    invoke(api, http_event("api/send_invoice.json", path=f"/invoices/{inv['id']}/send"))
+    t = _pace_on_sandbox_time(world, max_wait=20.0)  # the production wait limit
+    wiring.sync_engine().sleep = t.sleep
+    # Given Xero asked every caller to wait 15 s (a minute 429 another Lambda met) ...
+    wiring.rate_pacer().throttled("xero", org, "minute", 15.0)
+    # ... and will answer the invoice with another minute 429 naming 15 s
+    fault(world["url"], method="PUT", path="/Invoices$", mode="status", status=429, retry_after=15, count=1)
+    start = t.now()
+    sync = load_function("sync_invoice").lambda_handler
+    r = invoke(sync, http_event("sync_invoice/http_sync.json", path=f"/invoices/{inv['id']}/sync"))
+    # Then the click waited out the first 15 s, but not the second (15 + 15 > 25): it answers our own 503 with the
+    # Retry-After while the gateway still listens, instead of the gateway's bodiless timeout
+    assert r.status == 503 and r.body["error"]["code"] == "provider_unavailable", r.body
+    assert int(r.headers["retry-after"]) >= 15, r.headers
+    assert t.now() - start < 25.0, t.now() - start
+    assert any(abs(w - 15.0) < 0.5 for w in t.waits), t.waits  # the first wait did happen
+    # And Xero saw the refused PUT once, no retry
+    puts = [e for e in _api_calls(world["url"], org) if e["method"] == "PUT" and e["path"].endswith("/Invoices")]
+    assert [p["outcome"] for p in puts] == ["fault"]
+    assert tenant(world["url"], org)["counts"].get("Invoices", 0) == 0
+
+
+# ---- QuickBooks /batch: 40 batch requests a minute per realm+app -------------------------------------------------
+@pytest.fixture
+def qbo() -> Iterator[dict[str, Any]]:
+    from tests.integration.qbo_helpers import qbo_world
+
+    with qbo_world() as w:
+        yield w
+
+
+def _batches(company: str, realm: str, threads: int, each: int) -> list[int]:
+    """``threads`` callers each sending ``each`` (query-only) batch requests through the paced provider client."""
+    import os
+
+    from booksync import wiring
+    from booksync.providers import http as provider_http
+
+    token = wiring.token_manager().access_token(company, "quickbooks").access_token
+    url = f"{os.environ['QUICKBOOKS_API_URL'].rstrip('/')}/v3/company/{realm}/batch"
+    client = provider_http.client("quickbooks")
+    statuses: list[int] = []
+    barrier = threading.Barrier(threads)
+
+    def work(n: int) -> None:
+        barrier.wait()
+        for i in range(each):
+            r = client.post(
+                url,
+                params={"minorversion": "75", "requestid": f"rl-{n}-{i}"},
+                json={"BatchItemRequest": [{"bId": "q1", "Query": "select * from Customer"}]},
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            )
+            statuses.append(r.status_code)
+
+    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join(120)
+    return statuses
+
+
+def test_batches_for_one_realm_never_meet_quickbooks_batch_limit(qbo: dict[str, Any]) -> None:
+    from tests.integration.qbo_helpers import connect_quickbooks
+
+    realm = connect_quickbooks("co_a")
+    t = _pace_on_sandbox_time(qbo)
+    # When 3 callers send 20 batches each for one realm (QuickBooks allows 40 batches a minute, 500 calls)
+    statuses = _batches("co_a", realm, threads=3, each=20)
+    # Then QuickBooks never refused one, and it took the (virtual) time the batch budget demands
+    assert statuses.count(200) == 60, statuses
+    batch = next(s for s in LIMITS["quickbooks"].sub_limits if s.name == "batch")
+    assert t.elapsed >= (60 - batch.burst) / batch.refill_per_second * 0.95, t.elapsed
+
+
+def test_without_the_batch_budget_the_realm_budget_alone_meets_the_batch_429(qbo: dict[str, Any]) -> None:
+    """The control: the realm's 450/min lets the batches go as fast as it allows, and the sandbox refuses the 41st
+    in a minute (its 429 then holds the realm back for 60 s, so the test sees it once)."""
+    import dataclasses
+
+    from booksync import wiring
+    from tests.integration.qbo_helpers import connect_quickbooks
+
+    realm = connect_quickbooks("co_a")
+    _pace_on_sandbox_time(qbo)
+    pacer = wiring.rate_pacer()
+    pacer.limits["quickbooks"] = dataclasses.replace(LIMITS["quickbooks"], sub_limits=())
+    statuses = _batches("co_a", realm, threads=3, each=20)
+    assert statuses.count(429) >= 1, statuses

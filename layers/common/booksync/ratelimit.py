@@ -12,7 +12,12 @@ provider) and is shared by every Lambda that talks to it, without a central serv
   every other Lambda waits for the named ``Retry-After`` too instead of meeting the same 429;
 - a wait longer than ``max_wait`` (a day limit; a saturated budget) never calls the provider: the HTTP client answers
   a local 429 carrying the ``Retry-After`` (``X-BlueClerk-Pacing: local``), which the adapters map to
-  ``RateLimited`` like any 429; the engine re-raises long waits and the queue consumer defers the message.
+  ``RateLimited`` like any 429; the engine re-raises long waits and the queue consumer defers the message;
+- some endpoints have their own, stricter budget (``ProviderLimits.sub_limits``: QuickBooks ``/batch``), and a day
+  allowance (``ProviderLimits.day``: Xero) is counted per UTC day in sibling items; background work may use only
+  part of it, the rest is kept for calls made inside :func:`interactive_request` (the Sync button);
+- :func:`interactive_request` also sets the synchronous request's deadline: no pacer wait (and no engine backoff,
+  ``time_left``) runs past it, so the Sync button answers its own 503 before API Gateway's 29 s.
 
 The limits are data (``LIMITS``); the clock and the sleeps are injectable (tests move the sandbox clock instead of
 waiting a real minute). The HTTP client (``providers.http``) consults :class:`Pacer` before every provider call.
@@ -28,13 +33,45 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from hashlib import sha256
 from typing import Any, Protocol
 
 from booksync.observability import logger
+
+
+@dataclass(frozen=True)
+class SubLimit:
+    """A stricter per-minute budget for some endpoints of a provider, on top of the tenant's own (QuickBooks
+    ``/batch``: 40 batch requests a minute per realm+app). Its bucket is a sibling item ``<provider>#<tenant>#<name>``
+    consulted only by requests whose URL path matches ``path``."""
+
+    name: str
+    path: str  # regex searched in the URL path
+    per_minute: int
+    burst: int
+    published: str
+
+    @property
+    def refill_per_second(self) -> float:
+        return max(self.per_minute - self.burst, 1) / 60.0
+
+
+@dataclass(frozen=True)
+class DayLimit:
+    """Calls per tenant per UTC day, counted client-side (sibling item ``<provider>#<tenant>#day``) so we stop before
+    the provider's day 429. Background work (queue consumers: backfill, imports, queued pushes) may use
+    ``background_share`` of ``per_day``; the rest is kept for interactive calls (the Sync button)."""
+
+    per_day: int
+    background_share: float
+    published: str
+
+    def allowance(self, interactive: bool) -> int:
+        return self.per_day if interactive else math.floor(self.per_day * self.background_share)
 
 
 @dataclass(frozen=True)
@@ -48,6 +85,8 @@ class ProviderLimits:
     tenant_header: str | None = None  # request header naming the tenant
     tenant_path: str | None = None  # or a regex on the URL path (group 1 = tenant)
     tenant_from_token: bool = False  # or the bearer token itself (Wave limits per access token)
+    sub_limits: tuple[SubLimit, ...] = ()  # stricter budgets for some endpoints (matched on the URL path)
+    day: DayLimit | None = None  # a client-side day allowance (None: only the provider's day 429 stops us)
 
     @property
     def refill_per_second(self) -> float:
@@ -64,6 +103,15 @@ LIMITS: dict[str, ProviderLimits] = {
         concurrency=10,
         published="500/min per realm, 10/s (10 concurrent) per realm+app",
         tenant_path=r"/company/([^/?]+)/",
+        sub_limits=(
+            SubLimit(
+                name="batch",
+                path=r"/company/[^/?]+/batch$",
+                per_minute=36,
+                burst=3,
+                published="40 batch requests/min per realm+app (120/min per realm), 30 items per batch",
+            ),
+        ),
     ),
     "xero": ProviderLimits(
         per_minute=55,
@@ -71,6 +119,9 @@ LIMITS: dict[str, ProviderLimits] = {
         concurrency=5,
         published="60/min, 5,000/day, 5 concurrent per tenant",
         tenant_header="xero-tenant-id",
+        # 100 below Xero's 5,000 (its window may be rolling, ours is the UTC day); 90 % for background work, the
+        # last 490 calls only for the Sync button (about 80 invoice pushes with new contact and item)
+        day=DayLimit(per_day=4_900, background_share=0.9, published="5,000/day per tenant (Starter tier: 1,000)"),
     ),
     "freshbooks": ProviderLimits(
         per_minute=100,
@@ -89,6 +140,8 @@ LIMITS: dict[str, ProviderLimits] = {
 }
 
 PACING_HEADER = "X-BlueClerk-Pacing"
+MIN_WAIT = 0.001  # a token wait never rounds to nothing (a clock at 1.7e9 s cannot move by 1e-10 s)
+DEADLINE_RESERVE = 2.0  # under a request deadline: seconds kept for the call itself after any wait
 DAY = "day"
 MINUTE = "minute"
 CONCURRENT = "concurrent"
@@ -110,6 +163,11 @@ def tenant_of(provider: str, method: str, url_path: str, headers: Any) -> str | 
         if auth.lower().startswith("bearer ") and len(auth) > 7:
             return "token-" + sha256(auth[7:].encode()).hexdigest()[:24]  # never the token itself
     return None
+
+
+def utc_day_start(now: float) -> float:
+    day = datetime.fromtimestamp(now, tz=UTC).date()
+    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
 
 
 def next_utc_midnight(now: float) -> float:
@@ -159,6 +217,43 @@ class Throttle:
 _observed: contextvars.ContextVar[Throttle | None] = contextvars.ContextVar("booksync_throttle", default=None)
 
 
+# ---- who is calling: background work, or a person waiting on a synchronous request with a deadline -----------------
+@dataclass(frozen=True)
+class CallScope:
+    """``interactive``: a person is waiting (the Sync button) and may use the day reserve; ``deadline``: the time, on
+    ``clock``, after which nothing may still be waiting (API Gateway's HTTP API gives up at 29 s)."""
+
+    interactive: bool = False
+    deadline: float | None = None
+    clock: Callable[[], float] = time.time
+
+
+_BACKGROUND = CallScope()
+_scope: contextvars.ContextVar[CallScope | None] = contextvars.ContextVar("booksync_call_scope", default=None)
+
+
+@contextmanager
+def interactive_request(seconds: float, clock: Callable[[], float] = time.time) -> Iterator[CallScope]:
+    """Run a synchronous request: its provider calls may use the day reserve, and no wait (the pacer's, the engine's
+    backoff) may run past ``seconds`` from now on ``clock`` (the pacer's clock, so tests can move it)."""
+    scope = CallScope(interactive=True, deadline=clock() + max(0.0, seconds), clock=clock)
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def current_scope() -> CallScope:
+    return _scope.get() or _BACKGROUND
+
+
+def time_left() -> float | None:
+    """Seconds until the current request's deadline (None: no deadline, e.g. a queue consumer)."""
+    scope = current_scope()
+    return None if scope.deadline is None else scope.deadline - scope.clock()
+
+
 def observed() -> Throttle | None:
     return _observed.get()
 
@@ -176,6 +271,7 @@ class Pacer:
     sleep: Callable[[float], None] = time.sleep  # waits for tokens / a named Retry-After (tests: move the clock)
     pause: Callable[[float], None] = time.sleep  # short real waits for a concurrency slot
     max_wait: float = 20.0  # longest in-process wait before answering a local 429 (the Sync button is synchronous)
+    deadline_reserve: float = DEADLINE_RESERVE  # under a request deadline: time kept for the call itself
     lease_seconds: float = 35.0  # > the longest call (provider timeout x transport retries): a dead Lambda's slot
     limits: dict[str, ProviderLimits] = field(default_factory=lambda: dict(LIMITS))
     stats: dict[str, int] = field(default_factory=lambda: {"reads": 0, "writes": 0, "conflicts": 0, "waits": 0})
@@ -186,10 +282,15 @@ class Pacer:
     def key(provider: str, tenant: str) -> str:
         return f"{provider}#{tenant}"
 
-    def acquire(self, provider: str, tenant: str) -> str:
-        """Take a token and a concurrency slot for one call (waiting up to ``max_wait``); returns the lease id."""
+    def acquire(self, provider: str, tenant: str, path: str = "") -> str:
+        """Take a token and a concurrency slot for one call (waiting up to ``max_wait``, and never past the current
+        request's deadline), plus a token from every endpoint budget ``path`` matches and from the day allowance;
+        returns the lease id."""
         limits = self.limits[provider]
         key = self.key(provider, tenant)
+        extras = self._extras(limits, key, path)
+        interactive = current_scope().interactive
+        limit = self._wait_limit()
         lease_id = uuid.uuid4().hex[:16]
         waited = 0.0
         while True:
@@ -197,16 +298,26 @@ class Pacer:
             budget = self._current(key, limits, now)
             if budget.blocked_until > now:
                 wait = budget.blocked_until - now
-                if waited + wait > self.max_wait:
+                if waited + wait > limit:
                     self._observe(provider, budget.problem or MINUTE, wait, budget.blocked_until)
                     raise Blocked(wait, budget.problem or MINUTE)
                 self._wait(self.sleep, wait, key)
                 waited += wait
                 continue
+            # the endpoint and day budgets first: a call they refuse takes no token and no slot
+            short = self._extras_short(extras, now, interactive)
+            if short is not None:
+                wait, problem, extra_key = short
+                if waited + wait > limit:
+                    self._observe(provider, problem, wait, now + wait)
+                    raise Blocked(wait, problem)
+                self._wait(self.sleep, wait, extra_key)
+                waited += wait
+                continue
             live = {k: v for k, v in budget.leases.items() if v > now}
             if len(live) >= limits.concurrency:
                 step = 0.02 + random.random() * 0.05  # jitter, not security
-                if waited + step > self.max_wait:
+                if waited + step > limit:
                     self._observe(provider, CONCURRENT, 1.0, now + 1.0)
                     raise Blocked(1.0, CONCURRENT)
                 self._wait(self.pause, step, key)
@@ -215,8 +326,8 @@ class Pacer:
             refill = max(0.0, now - budget.refilled_at) * limits.refill_per_second
             tokens = min(float(limits.burst), budget.tokens + refill)
             if tokens < 1.0:
-                wait = (1.0 - tokens) / limits.refill_per_second
-                if waited + wait > self.max_wait:
+                wait = max(MIN_WAIT, (1.0 - tokens) / limits.refill_per_second)
+                if waited + wait > limit:
                     self._observe(provider, MINUTE, wait, now + wait)
                     raise Blocked(wait, MINUTE)
                 self._wait(self.sleep, wait, key)
@@ -231,11 +342,16 @@ class Pacer:
                 version=(budget.version or 0) + 1,
             )
             self.stats["writes"] += 1
-            if self.store.write(key, new, budget.version):
-                self._remember(key, new)
+            if not self.store.write(key, new, budget.version):
+                self.stats["conflicts"] += 1
+                self._forget(key)
+                continue
+            self._remember(key, new)
+            if self._spend_extras(extras, now, interactive):
                 return lease_id
-            self.stats["conflicts"] += 1
-            self._forget(key)
+            # another Lambda spent the endpoint or day budget in between: give the slot back and look again
+            self.release(provider, tenant, lease_id)
+            lease_id = uuid.uuid4().hex[:16]
 
     def release(self, provider: str, tenant: str, lease_id: str) -> None:
         key = self.key(provider, tenant)
@@ -270,6 +386,76 @@ class Pacer:
         return seen
 
     # ---- internals ---------------------------------------------------------------------------------------------
+    def _wait_limit(self) -> float:
+        """``max_wait``, or less under a request deadline (time is kept for the call itself)."""
+        left = time_left()
+        if left is None:
+            return self.max_wait
+        return max(0.0, min(self.max_wait, left - self.deadline_reserve))
+
+    @staticmethod
+    def _extras(limits: ProviderLimits, key: str, path: str) -> list[tuple[str, SubLimit | DayLimit]]:
+        extras: list[tuple[str, SubLimit | DayLimit]] = [
+            (f"{key}#{sub.name}", sub) for sub in limits.sub_limits if re.search(sub.path, path)
+        ]
+        if limits.day is not None:
+            extras.append((f"{key}#day", limits.day))
+        return extras
+
+    def _extra_state(self, key: str, spec: SubLimit | DayLimit, now: float) -> tuple[Budget, float, float]:
+        """(stored budget, tokens or calls used now, the bucket's reference time) of an endpoint or day budget."""
+        with self._lock:
+            budget = self._cache.get(key)
+        if budget is None:
+            self.stats["reads"] += 1
+            budget = self.store.read(key)
+            if budget is None:
+                budget = (
+                    Budget(tokens=0.0, refilled_at=utc_day_start(now))
+                    if isinstance(spec, DayLimit)
+                    else Budget(tokens=float(spec.burst), refilled_at=now)
+                )
+            self._remember(key, budget)
+        if isinstance(spec, DayLimit):
+            day_start = utc_day_start(now)
+            used = budget.tokens if budget.refilled_at >= day_start else 0.0  # a new UTC day starts at zero
+            return budget, used, max(day_start, budget.refilled_at)
+        refill = max(0.0, now - budget.refilled_at) * spec.refill_per_second
+        return budget, min(float(spec.burst), budget.tokens + refill), max(now, budget.refilled_at)
+
+    def _extras_short(
+        self, extras: list[tuple[str, SubLimit | DayLimit]], now: float, interactive: bool
+    ) -> tuple[float, str, str] | None:
+        """The first endpoint/day budget that cannot pay for a call now: (wait, problem, its key)."""
+        for key, spec in extras:
+            _, value, _ = self._extra_state(key, spec, now)
+            if isinstance(spec, DayLimit):
+                if value >= spec.allowance(interactive):
+                    return next_utc_midnight(now) - now, DAY, key
+            elif value < 1.0:
+                return max(MIN_WAIT, (1.0 - value) / spec.refill_per_second), MINUTE, key
+        return None
+
+    def _spend_extras(self, extras: list[tuple[str, SubLimit | DayLimit]], now: float, interactive: bool) -> bool:
+        """Pay one call from each endpoint/day budget (conditional writes); False if one changed meanwhile."""
+        for key, spec in extras:
+            budget, value, at = self._extra_state(key, spec, now)
+            if isinstance(spec, DayLimit):  # the day bucket counts calls up, an endpoint bucket spends tokens
+                refused, tokens = value >= spec.allowance(interactive), value + 1.0
+            else:
+                refused, tokens = value < 1.0, value - 1.0
+            if refused:
+                self._forget(key)
+                return False
+            new = Budget(tokens=tokens, refilled_at=at, version=(budget.version or 0) + 1)
+            self.stats["writes"] += 1
+            if not self.store.write(key, new, budget.version):
+                self.stats["conflicts"] += 1
+                self._forget(key)
+                return False
+            self._remember(key, new)
+        return True
+
     def _current(self, key: str, limits: ProviderLimits, now: float) -> Budget:
         with self._lock:
             cached = self._cache.get(key)
@@ -353,19 +539,27 @@ def named_wait(exc: BaseException) -> float | None:
 __all__ = [
     "CONCURRENT",
     "DAY",
+    "DEADLINE_RESERVE",
     "LIMITS",
     "MINUTE",
     "Blocked",
     "Budget",
     "BudgetStore",
+    "CallScope",
+    "DayLimit",
     "Pacer",
     "ProviderLimits",
+    "SubLimit",
     "Throttle",
     "clear_observed",
+    "current_scope",
     "deferred_receipts",
+    "interactive_request",
     "local_429",
     "named_wait",
     "next_utc_midnight",
     "observed",
     "tenant_of",
+    "time_left",
+    "utc_day_start",
 ]

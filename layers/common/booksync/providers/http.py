@@ -55,7 +55,7 @@ class PacedTransport(httpx.BaseTransport):
         lease: str | None = None
         try:
             pacer = self.pacer()
-            lease = pacer.acquire(self.provider, tenant)
+            lease = pacer.acquire(self.provider, tenant, request.url.path)  # the path picks endpoint budgets
         except Blocked as blocked:
             status, headers, body = local_429(self.provider, blocked)
             logger.info("provider call held back by pacing", provider=self.provider, problem=blocked.problem)

@@ -29,6 +29,8 @@ from booksync.integrations.tokens import needs_reauth_error, not_connected_error
 from booksync.invoicing.models import PAYMENT_PROVIDER_ID_FIELDS, Invoice, InvoiceStatus, Payment, SyncError
 from booksync.invoicing.service import primary_connection
 from booksync.observability import logger
+from booksync.ratelimit import DEADLINE_RESERVE
+from booksync.ratelimit import time_left as request_time_left
 from booksync.sync.ports import (
     AccountingProvider,
     BatchingProvider,
@@ -416,9 +418,17 @@ class SyncEngine:
                 raise DuplicateNumber(self._duplicate_message(provider.name, invoice.number)) from None
             return found, "linked"
 
+    def _other_push_wait(self) -> float:
+        """How long to wait for another push's claim: ``wait_for_other``, cut to a synchronous request's deadline
+        (the Sync button must answer before API Gateway's 29 s)."""
+        left = request_time_left()
+        if left is None:
+            return self.wait_for_other
+        return max(0.0, min(self.wait_for_other, left - DEADLINE_RESERVE))
+
     def _wait_for_other_push(self, company_id: str, provider: str, invoice_id: str) -> dict[str, Any]:
         """Another request is pushing this invoice: wait (bounded) and report what it did."""
-        deadline = self.clock() + self.wait_for_other
+        deadline = self.clock() + self._other_push_wait()
         delay = 0.05
         while self.clock() < deadline:
             state = self.state.invoice_state(company_id, invoice_id)
@@ -513,7 +523,7 @@ class SyncEngine:
         initial: Any = None,
     ) -> Ref:
         """Linked → its ref (pushing later edits when the settings allow); else match it by name, else create it."""
-        deadline = self.clock() + self.wait_for_other
+        deadline = self.clock() + self._other_push_wait()
         entity = initial
         while True:
             entity = entity if entity is not None else current()
@@ -1255,6 +1265,10 @@ class SyncEngine:
             raise exc
         wait = exc.retry_after if exc.retry_after is not None else min(self.backoff_cap, 0.2 * 2**attempt)
         if wait > self.backoff_cap * 4:
+            raise exc
+        left = request_time_left()  # a synchronous request's deadline (the Sync button; API Gateway gives up at 29 s)
+        if left is not None and wait > left - DEADLINE_RESERVE:
+            logger.info("provider call not retried: past the request deadline", error=exc.code, wait=round(wait, 2))
             raise exc
         logger.info("provider call retried", error=exc.code, wait=round(wait, 2), attempt=attempt)
         self.sleep(wait)
