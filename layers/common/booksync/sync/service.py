@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from booksync.config import check_provider
-from booksync.errors import AppError, Conflict, NotFound
+from booksync.errors import AppError, Conflict, NotFound, UpstreamError
 from booksync.ids import new_id
 from booksync.integrations.models import Connection, ConnectionStatus
 from booksync.integrations.tokens import needs_reauth_error, not_connected_error
@@ -140,6 +140,15 @@ class SyncService:
         logger.info("backfill step", provider=provider, run_id=run_id, seq=seq, status=status,
                     pushed=result.get("pushed"), failed=result.get("failed"))  # fmt: skip
         if status == "continued":
+            if not result.get("pushed") and result.get("failed"):
+                # Nothing went through this time (the provider keeps refusing or throttling): continuing at once would
+                # only repeat it. SQS retries this message after its visibility timeout, and a run that never moves
+                # again ends in the DLQ as one notification; what was pushed stays linked either way.
+                raise UpstreamError(
+                    f"The backfill to {provider} made no progress in this step ({result.get('failed')} failed); "
+                    "it is retried later.",
+                    details=[{"runId": run_id, "seq": seq}],
+                )
             assert self.enqueue_backfill is not None
             self.enqueue_backfill(company_id, provider, run_id, seq + 1)
         return status
