@@ -25,8 +25,8 @@ import pytest
 from local.sandbox.xero_books import Books
 from tests.helpers import http_event, invoke
 from tests.integration.qbo_helpers import drain
-from tests.integration.test_import_qbo import COMPANY, advance, api, sandbox_now, stored
-from tests.integration.test_import_soak import run_weekly
+from tests.integration.test_import_qbo import COMPANY, api, stored
+from tests.integration.test_import_soak import ready_first_run, ready_next_week, run_weekly
 from tests.integration.test_import_xero import describe, integration, seed_books
 from tests.integration.xero_helpers import connect_xero, record, xero_api_calls, xero_last_seq, xero_world
 
@@ -45,19 +45,6 @@ def soak_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         drain(w["aws"]["sqs"], w["aws"]["queues"]["import"], "import_changes")  # a connect's backfill run, if any
         record(w["url"], on=False)
         yield w
-
-
-def ready_first_run(world: dict[str, Any]) -> None:
-    """The books were written an hour before the first run (outside the next run's overlap); our token manager
-    follows the sandbox's clock."""
-    from booksync import wiring
-
-    advance(world, 3600)
-    wiring.token_manager().clock = lambda: sandbox_now(world).timestamp()
-
-
-def ready_next_week(world: dict[str, Any]) -> None:
-    advance(world, 7 * 86400)
 
 
 def calls_per_kind(world: dict[str, Any], since: int) -> tuple[Counter[str], int]:

@@ -293,45 +293,42 @@ class Pacer:
         limit = self._wait_limit()
         lease_id = uuid.uuid4().hex[:16]
         waited = 0.0
+
+        def wait_or_refuse(wait: float, problem: str, until: float, wait_key: str, fn: Callable[[float], None]) -> None:
+            """Wait ``wait`` if the call may still wait that long, else refuse it (the caller answers a local 429)."""
+            nonlocal waited
+            if waited + wait > limit:
+                self._observe(provider, problem, wait, until)
+                raise Blocked(wait, problem)
+            self._wait(fn, wait, wait_key)
+            waited += wait
+
         while True:
             now = self.clock()
             budget = self._current(key, limits, now)
             if budget.blocked_until > now:
                 wait = budget.blocked_until - now
-                if waited + wait > limit:
-                    self._observe(provider, budget.problem or MINUTE, wait, budget.blocked_until)
-                    raise Blocked(wait, budget.problem or MINUTE)
-                self._wait(self.sleep, wait, key)
-                waited += wait
+                wait_or_refuse(wait, budget.problem or MINUTE, budget.blocked_until, key, self.sleep)
                 continue
             # the endpoint and day budgets first: a call they refuse takes no token and no slot
             short = self._extras_short(extras, now, interactive)
             if short is not None:
                 wait, problem, extra_key = short
-                if waited + wait > limit:
-                    self._observe(provider, problem, wait, now + wait)
-                    raise Blocked(wait, problem)
-                self._wait(self.sleep, wait, extra_key)
-                waited += wait
+                wait_or_refuse(wait, problem, now + wait, extra_key, self.sleep)
                 continue
             live = {k: v for k, v in budget.leases.items() if v > now}
             if len(live) >= limits.concurrency:
                 step = 0.02 + random.random() * 0.05  # jitter, not security
-                if waited + step > limit:
+                if waited + step > limit:  # a concurrency refusal names a 1 s retry, not the step
                     self._observe(provider, CONCURRENT, 1.0, now + 1.0)
                     raise Blocked(1.0, CONCURRENT)
-                self._wait(self.pause, step, key)
-                waited += step
+                wait_or_refuse(step, CONCURRENT, now + step, key, self.pause)
                 continue
             refill = max(0.0, now - budget.refilled_at) * limits.refill_per_second
             tokens = min(float(limits.burst), budget.tokens + refill)
             if tokens < 1.0:
                 wait = max(MIN_WAIT, (1.0 - tokens) / limits.refill_per_second)
-                if waited + wait > limit:
-                    self._observe(provider, MINUTE, wait, now + wait)
-                    raise Blocked(wait, MINUTE)
-                self._wait(self.sleep, wait, key)
-                waited += wait
+                wait_or_refuse(wait, MINUTE, now + wait, key, self.sleep)
                 continue
             new = Budget(
                 tokens=tokens - 1.0,
