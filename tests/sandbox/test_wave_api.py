@@ -125,6 +125,18 @@ def _code(r: httpx.Response) -> str:
     return str(r.json()["errors"][0]["extensions"]["code"])
 
 
+def _cash_payment(wave: Any, conn: dict[str, Any], invoice_id: str, amount: str) -> dict[str, Any]:
+    """An InvoicePaymentCreateManualInput paid in cash into the business's cash account."""
+    return {
+        "invoiceId": invoice_id,
+        "paymentAccountId": wave.account(conn, "CASH_AND_BANK"),
+        "amount": amount,
+        "paymentDate": "2026-11-24",
+        "paymentMethod": "CASH",
+        "exchangeRate": "1",
+    }
+
+
 # ---- OAuth ----------------------------------------------------------------------------------------------------------
 def test_consent_checks_scopes_and_redirects_with_code(wave: Wave) -> None:
     r = wave.authorize()
@@ -325,14 +337,7 @@ def test_operation_faults_single_out_one_mutation(wave: Wave, conn: dict[str, An
 def test_decimals_must_be_strings_not_json_numbers(wave: Wave, conn: dict[str, Any]) -> None:
     """W.md section 2: Decimal is sent as a string ("12.50"); money as a JSON float is refused before it is used."""
     invoice = wave.invoice(conn, "INV-DEC")["invoice"]
-    payment = {
-        "invoiceId": invoice["id"],
-        "paymentAccountId": wave.account(conn, "CASH_AND_BANK"),
-        "amount": "10.00",
-        "paymentDate": "2026-11-24",
-        "paymentMethod": "CASH",
-        "exchangeRate": "1",
-    }
+    payment = _cash_payment(wave, conn, invoice["id"], "10.00")
     name, input_type = "invoicePaymentCreateManual", "InvoicePaymentCreateManualInput"
     document = f"mutation($i: {input_type}!) {{ {name}(input: $i) {{ didSucceed invoicePayment {{ id }} }} }}"
     for field, number in (("amount", 10.0), ("amount", 10), ("exchangeRate", 1)):
@@ -359,14 +364,7 @@ def test_a_deleted_invoice_leaves_no_tombstone_and_one_with_payments_cannot_be_d
     delete = "mutation($i: InvoiceDeleteInput!) { invoiceDelete(input: $i) { didSucceed inputErrors { code path } } }"
     read = "query($b: ID!, $i: ID!) { business(id: $b) { invoice(id: $i) { id } invoices { edges { node { id } } } } }"
     paid = wave.invoice(conn, "INV-P")["invoice"]
-    payment = {
-        "invoiceId": paid["id"],
-        "paymentAccountId": wave.account(conn, "CASH_AND_BANK"),
-        "amount": "5.00",
-        "paymentDate": "2026-11-24",
-        "paymentMethod": "CASH",
-        "exchangeRate": "1",
-    }
+    payment = _cash_payment(wave, conn, paid["id"], "5.00")
     made = wave.mutate(
         conn, "invoicePaymentCreateManual", "InvoicePaymentCreateManualInput", payment, "invoicePayment { id }"
     )

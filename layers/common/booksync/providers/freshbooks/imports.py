@@ -26,11 +26,12 @@ The cursor token of a kind is the next page number.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from booksync.catalog.models import Address
 from booksync.ids import utcnow
+from booksync.imports import parse
 from booksync.imports.paging import KindPage, KindPager
 from booksync.imports.parse import iso_date as _date
 from booksync.imports.parse import text as _text
@@ -91,22 +92,9 @@ def _time(value: Any) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC)
 
 
-def _dec(value: Any, default: str = "0") -> Decimal:
-    if isinstance(value, dict):  # money: {"amount": "12.50", "code": "USD"}
-        value = value.get("amount")
-    try:
-        return Decimal(str(value)) if value is not None and value != "" else Decimal(default)
-    except InvalidOperation:
-        return Decimal(default)
-
-
 def _money(value: Any) -> Decimal:
-    return to_money(_dec(value))
-
-
-def _qty(value: Any) -> Decimal:
-    q = _dec(value, "1")
-    return q.quantize(Decimal(1)) if q == q.to_integral_value() else q.normalize()
+    """FreshBooks money is an object, ``{"amount": "12.50", "code": "USD"}``; the shared reader does the rest."""
+    return parse.money(value.get("amount") if isinstance(value, dict) else value)
 
 
 def _address(row: dict[str, Any], prefix: str) -> Address | None:
@@ -179,7 +167,7 @@ def invoice(row: dict[str, Any]) -> ImportedInvoice:
         name = _text(line.get("name"), 100) or _text(line.get("description"), 100)
         if not name:
             continue
-        qty = _qty(line.get("qty"))
+        qty = parse.quantity(line.get("qty"))
         price = _money(line.get("unit_cost"))
         amount = _money(line.get("amount")) if line.get("amount") is not None else to_money(qty * price)
         lines.append(
