@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py"))
 SQS_CONSUMERS = ["sync_payments", "import_changes", "notify_failures"]
+HTTP_FUNCTIONS = ["api", "sync_invoice", "oauth_callback"]
 
 # Loaded on first use by the message or request that needs them, never at init.
 NEVER_AT_INIT = [
@@ -29,6 +30,10 @@ NEVER_AT_INIT = [
     "booksync.adapters.dynamodb",
     "pynamodb",
     "httpx",
+    # Powertools' other resolvers and event classes: event_handler/__init__ imports AppSync (asyncio, ssl) and
+    # data_classes/__init__ every event; booksync.lazy_packages loads only what a name needs (~25 ms of api init)
+    "aws_lambda_powertools.event_handler.appsync",
+    "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event",
 ]
 
 
@@ -59,6 +64,13 @@ def loaded() -> dict[str, set[str]]:
 def test_init_loads_no_provider_client_engine_or_database_driver(function: str, loaded: dict[str, set[str]]) -> None:
     early = [m for m in NEVER_AT_INIT if m in loaded[function]]
     assert early == [], f"functions/{function}/app.py loads {early} at import; import them where a message needs them"
+
+
+@pytest.mark.parametrize("function", HTTP_FUNCTIONS)
+def test_http_functions_load_no_event_loop(function: str, loaded: dict[str, set[str]]) -> None:
+    # asyncio (with ssl, socket, subprocess: ~20 ms) came only through Powertools' AppSync resolver; the batch
+    # utility the SQS consumers need imports it itself, and sync_invoice imports that only for an SQS event
+    assert "asyncio" not in loaded[function]
 
 
 @pytest.mark.parametrize("function", SQS_CONSUMERS)
