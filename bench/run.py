@@ -376,6 +376,9 @@ def backfill(settings: dict[str, Any]) -> list[Row]:
                 connect(w, "co_bench")  # the OAuth callback queues the backfill
                 clock = w["sandbox"].core.clock
                 wiring.sync_engine().sleep = lambda seconds, url=w["url"]: _advance(url, seconds)
+                # the engine's clock too (its patience with a throttled batch, claim leases): its sleeps move the
+                # sandbox clock, so a real-time clock never saw them pass (one clock with the pacer and the sandbox)
+                wiring.sync_engine().clock = clock.timestamp
                 wiring.token_manager().clock = clock.timestamp  # hours of paced calls pass on the sandbox's clock
                 since = last_seq(w)
                 started = time.perf_counter()

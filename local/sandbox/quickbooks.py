@@ -1133,7 +1133,11 @@ class QuickBooksSandbox(ProviderSandbox):
                 headers={"intuit_tid": secrets.token_hex(12)},
             )
         response = action()
-        realm.request_ids[request_id] = StoredResponse(response.status_code, bytes(response.body), now)
+        if response.status_code != 429:
+            # A throttled request was refused, never run: there is no original response to replay, and Intuit says
+            # "wait 60 seconds before retrying" (QB.md §6). Remembering the 429 answered every retry of that
+            # requestid (a batch's is a digest of its body) with the refusal for good: the stalled QuickBooks backfill.
+            realm.request_ids[request_id] = StoredResponse(response.status_code, bytes(response.body), now)
         return response
 
     def _json_body(self, req: SandboxRequest, entity: str = "Request") -> dict[str, Any]:
