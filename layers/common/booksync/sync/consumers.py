@@ -85,23 +85,28 @@ def _report_all(processor: Any) -> Any:
 
 
 def invoice_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    # skip_group_on_error: one invoice's failure holds back only that invoice's later messages, not other invoices
-    processor = _report_all(SqsFifoPartialProcessor(skip_group_on_error=True))
-    return process_partial_response(
-        event=event, record_handler=_deferrable(_invoice_record), processor=processor, context=context
-    )
+    return _fifo_batch(event, context, _invoice_record)
 
 
 def payment_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    processor = _report_all(SqsFifoPartialProcessor(skip_group_on_error=True))
-    return process_partial_response(
-        event=event, record_handler=_deferrable(_payment_record), processor=processor, context=context
-    )
+    return _fifo_batch(event, context, _payment_record)
 
 
 def import_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+    # imports and backfills meet the same limits as pushes: a day limit defers the run instead of dead-lettering it
+    return _fifo_batch(event, context, _import_record)
+
+
+def _fifo_batch(event: dict[str, Any], context: Any, handler: Callable[[SQSRecord], str]) -> PartialItemFailureResponse:
+    # skip_group_on_error: one entity's failure holds back only its group's later messages, not other groups
     processor = _report_all(SqsFifoPartialProcessor(skip_group_on_error=True))
-    return process_partial_response(event=event, record_handler=_import_record, processor=processor, context=context)
+    sooner: dict[str, tuple[int, str]] = {}  # message group -> (seconds until its failed record is retried, its id)
+    response = process_partial_response(
+        event=event, record_handler=_deferrable(handler, sooner), processor=processor, context=context
+    )
+    if sooner:
+        _retry_group_sooner(event, response, sooner)
+    return response
 
 
 def dead_letter_batch(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
@@ -118,9 +123,12 @@ VISIBILITY_MARGIN = 120  # seconds kept below that total (SQS measures from firs
 # Every receive counts towards maxReceiveCount (5): from this receive on, a deferred message is replaced by a fresh
 # copy (same body and group; the original is acknowledged) so waiting out limits never dead-letters it.
 RESEND_FROM_RECEIVE = 3
+_visibility_timeouts: dict[str, int] = {}  # queue URL -> its VisibilityTimeout (read once per container)
 
 
-def _deferrable(handler: Callable[[SQSRecord], str]) -> Callable[[SQSRecord], str]:
+def _deferrable(
+    handler: Callable[[SQSRecord], str], sooner: dict[str, tuple[int, str]] | None = None
+) -> Callable[[SQSRecord], str]:
     def run(record: SQSRecord) -> str:
         clear_observed()
         try:
@@ -129,6 +137,9 @@ def _deferrable(handler: Callable[[SQSRecord], str]) -> Callable[[SQSRecord], st
             seen = observed()
             wait = max(named_wait(exc) or 0.0, seen.wait if seen is not None else 0.0)
             if wait <= DEFER_AFTER_SECONDS:
+                seconds = _retry_sooner(record, wait) if wait > 0 else None
+                if seconds is not None and sooner is not None:
+                    sooner[record.attributes.message_group_id or ""] = (seconds, record.message_id)
                 raise
             resent = _try_defer(record, wait)
             if resent is None:
@@ -172,10 +183,59 @@ def _defer(record: SQSRecord, wait: float) -> bool:
         _resend(record, url)
         logger.warning("sync deferred by the provider's limit: re-queued as a fresh message", receives=receives)
         return True
-    sqs_client().change_message_visibility(QueueUrl=url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=seconds)
-    deferred_receipts.note(record.receipt_handle, seconds)  # the local poller must not shorten it
+    _hide(url, record.receipt_handle, seconds)
     logger.warning("sync deferred by the provider's limit", seconds=seconds, receives=receives)
     return False
+
+
+def _retry_sooner(record: SQSRecord, wait: float) -> int | None:
+    """A short named wait (a minute limit the step could not wait out in-process, e.g. a backfill step whose batches
+    were all throttled): the record comes back when the wait is over instead of after the queue's visibility timeout
+    (an import step's is 30 minutes). Only for its first receives: each one counts towards maxReceiveCount, and a
+    provider still throttling after that gets the queue's normal pace again (the DLQ stays hours away). Answers the
+    seconds set, or None where the queue's own timeout stands."""
+    try:
+        if int(record.attributes.approximate_receive_count or 1) >= RESEND_FROM_RECEIVE:
+            return None
+        url = _queue_url(record)
+        seconds = math.ceil(wait) + 1
+        if seconds >= _visibility_timeout(url):
+            return None
+        _hide(url, record.receipt_handle, seconds)
+        logger.info("retried when the provider's wait is over", seconds=seconds)
+        return seconds
+    except Exception:
+        logger.exception("early retry not set; the message is retried as usual", message_id=record.message_id)
+        return None
+
+
+def _retry_group_sooner(
+    event: dict[str, Any], response: PartialItemFailureResponse, sooner: dict[str, tuple[int, str]]
+) -> None:
+    """The records a FIFO batch skipped after a group's failure stay in flight for the queue's whole visibility
+    timeout, and SQS delivers none of a group while any of it is in flight: they come back with the failed one."""
+    failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    for raw in event.get("Records", []):
+        record = SQSRecord(raw)
+        group = record.attributes.message_group_id or ""
+        if record.message_id not in failed or group not in sooner or sooner[group][1] == record.message_id:
+            continue
+        try:
+            _hide(_queue_url(record), record.receipt_handle, sooner[group][0])
+        except Exception:
+            logger.exception("early retry not set; the message is retried as usual", message_id=record.message_id)
+
+
+def _visibility_timeout(url: str) -> int:
+    if url not in _visibility_timeouts:
+        attrs = sqs_client().get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+        _visibility_timeouts[url] = int(attrs["Attributes"]["VisibilityTimeout"])
+    return _visibility_timeouts[url]
+
+
+def _hide(url: str, receipt_handle: str, seconds: int) -> None:
+    sqs_client().change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+    deferred_receipts.note(receipt_handle, seconds)  # the local poller must not change it
 
 
 def _resend(record: SQSRecord, url: str) -> None:
