@@ -18,38 +18,18 @@ import pytest
 
 from tests import helpers
 from tests.integration.qbo_helpers import connect_quickbooks, drain, map_default_income_account, qbo_world
+from tests.integration.test_rate_limits import _invisible_for, _moto_queue, _redeliver_now
 
 pytestmark = pytest.mark.moto_server
 
 IMPORT_QUEUE_VISIBILITY = 1800  # template.yaml ImportQueue
 
 
-def _moto_queue(url: str) -> Any:
-    from moto.backends import get_backend
-
-    name = url.rsplit("/", 1)[-1]
-    return get_backend("sqs")["123456789012"]["us-east-1"].queues[name]
-
-
-def _invisible_for(url: str) -> list[float]:
-    now_ms = time.time() * 1000
-    return [(m.visible_at - now_ms) / 1000 for m in _moto_queue(url)._messages if not m.visible]
-
-
 def _in_flight(url: str) -> list[tuple[int, float]]:
     """(receives so far, seconds until visible) of each message in flight."""
     now_ms = time.time() * 1000
-    return [
-        (m.approximate_receive_count, (m.visible_at - now_ms) / 1000)
-        for m in _moto_queue(url)._messages
-        if not m.visible
-    ]
-
-
-def _redeliver_now(url: str) -> None:
-    for m in _moto_queue(url)._messages:
-        m.change_visibility(0)
-    time.sleep(0.01)
+    messages = _moto_queue(url)._messages
+    return [(m.approximate_receive_count, (m.visible_at - now_ms) / 1000) for m in messages if not m.visible]
 
 
 def _as_deployed(sqs: Any, url: str) -> None:
