@@ -231,8 +231,12 @@ def test_an_unchanged_week_costs_one_call_per_kind_and_a_changed_one_imports_onl
     bounds = {c["params"]["search[updated_min]"] for c in calls}
     assert len(bounds) == 1
     (bound,) = bounds
-    now = sandbox_now(world)
-    assert (now - timedelta(days=9)).date().isoformat() < bound <= now.date().isoformat()
+    # (the Eastern date, not the UTC one: from 00:00 to 05:00 UTC they differ by a day)
+    from booksync.providers.freshbooks.imports import EASTERN
+
+    previous = sandbox_now(world) - timedelta(days=7)
+    earliest = (previous - timedelta(days=1, minutes=20)).astimezone(EASTERN).date().isoformat()
+    assert earliest <= bound <= (previous - timedelta(days=1)).astimezone(EASTERN).date().isoformat(), bound
     run = last_run()
     assert run["status"] == "succeeded" and run["calls"] == 4
     assert all(c["read"] == c["created"] == c["updated"] == 0 for c in run["counts"].values()), run["counts"]
