@@ -17,7 +17,10 @@ a connected organisation (else 403 ``AuthenticationUnsuccessful``, X.md §7); ``
 otherwise, sandbox choice: Xero answers XML); per-tenant limits 60/minute, 5,000/day (sliding 24 h; fixed vs
 rolling is UNCONFIRMED), 5 concurrent: 429 with ``Retry-After`` (minute/day) and ``X-Rate-Limit-Problem``
 (``minute`` / ``day`` / ``concurrent``), empty body; every answer carries ``X-DayLimit-Remaining``,
-``X-MinLimit-Remaining``, ``X-AppMinLimit-Remaining`` (X.md §6). ``Idempotency-Key`` (≤ 128 chars) on PUT/POST
+``X-MinLimit-Remaining``, ``X-AppMinLimit-Remaining`` (X.md §6): true counts after the request (the tenant's
+sliding minute and day, the calling app's minute across tenants), on handler answers, injected faults and 429s alike.
+Knob ``tenant_daily_limits`` ``{tenant id: calls/day or null}`` gives one organisation its own day allowance (Starter
+tier: 1,000) over ``daily_limit``. ``Idempotency-Key`` (≤ 128 chars) on PUT/POST
 replays the first answer for 6 minutes (knob), errors included; the same key with another request is a 400 (X.md
 §4). ``summarizeErrors=false`` answers 200 with every element and its ``ValidationErrors``; otherwise one bad
 element makes a 400 ``ValidationException`` while the good ones are still saved (X.md §5). ``If-Modified-Since``
@@ -28,7 +31,7 @@ spec or X.md quote are verbatim (duplicate contact name, ``Invoice # must be uni
 ''abc'' already exists``, ``Payment amount exceeds the amount outstanding on this document``, unknown account code,
 unknown document id); the rest are sandbox wording. Fields sent next to ``ContactID`` in an invoice's ``Contact``
 update that contact (X.md §3), with the contact rules. Not modelled: tax (every rate 0 %), multicurrency, credit notes,
-attachments, webhooks, the app-wide 10,000/minute limit, GET /Organisation.
+attachments, webhooks, refusing at the app-wide 10,000/minute limit (only counted), GET /Organisation.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import hashlib
 import json
 import math
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,7 +54,7 @@ from urllib.parse import urlencode
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from local.sandbox.framework import ConfigError, ProviderRoute, ProviderSandbox, SandboxCore, SandboxRequest
-from local.sandbox.limits import TenantLimits
+from local.sandbox.limits import SlidingWindow, TenantLimits
 from local.sandbox.oauth import OAuthApp, OAuthError, OAuthPolicy, OAuthServer
 from local.sandbox.xero_books import Books, Invalid, NotFoundError, Org
 from local.sandbox.xero_query import QueryError, compile_where, ms_date, parse_if_modified_since, sort_rows
@@ -131,6 +135,7 @@ class Consent:
 class XeroConfig:
     rate_limit_per_minute: int | None = 60
     daily_limit: int | None = 5000
+    tenant_daily_limits: dict[str, int | None] = field(default_factory=dict)  # per organisation, over daily_limit
     concurrency_limit: int | None = 5
     idempotency_ttl_seconds: float = IDEMPOTENCY_TTL
     max_page_size: int = MAX_PAGE_SIZE
@@ -199,12 +204,17 @@ class XeroSandbox(ProviderSandbox):
         self.consents: dict[str, Consent] = {}  # authorization code -> what the user approved
         self.grant_users: dict[str, str] = {}
         self.exchanges: list[Exchange] = []
+        self.app_minutes: dict[str, SlidingWindow] = {}  # client id -> its calls in the last 60 s, every tenant
+        self._app_lock = threading.Lock()
+
+    def daily_limit_for(self, tenant: str) -> int | None:
+        return self.config.tenant_daily_limits.get(tenant.lower(), self.config.daily_limit)
 
     def limits_for(self, tenant: str) -> TenantLimits:
         return TenantLimits(
             per_minute=self.config.rate_limit_per_minute,
             concurrency=self.config.concurrency_limit,
-            per_day=self.config.daily_limit,
+            per_day=self.daily_limit_for(tenant),
         )
 
     def env(self, base_url: str) -> dict[str, str]:
@@ -228,6 +238,7 @@ class XeroSandbox(ProviderSandbox):
             "auth_code_ttl_seconds": policy.code_ttl,
             "rate_limit_per_minute": self.config.rate_limit_per_minute,
             "daily_limit": self.config.daily_limit,
+            "tenant_daily_limits": dict(self.config.tenant_daily_limits),
             "concurrency_limit": self.config.concurrency_limit,
             "idempotency_ttl_seconds": self.config.idempotency_ttl_seconds,
             "max_page_size": self.config.max_page_size,
@@ -256,6 +267,11 @@ class XeroSandbox(ProviderSandbox):
                 policy.refresh_grace = float(value)
             elif key in ("rate_limit_per_minute", "daily_limit", "concurrency_limit"):
                 setattr(config, key, _positive_int_or_none(key, value))
+            elif key == "tenant_daily_limits":
+                if not isinstance(value, dict):
+                    raise ConfigError("tenant_daily_limits maps a tenant id to calls per day (or null: no limit)")
+                for tid, limit in value.items():
+                    config.tenant_daily_limits[_tenant_id(tid)] = _positive_int_or_none(key, limit)
             elif key == "idempotency_ttl_seconds":
                 if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                     raise ConfigError("idempotency_ttl_seconds must be a positive number")
@@ -405,6 +421,7 @@ class XeroSandbox(ProviderSandbox):
         self, req: SandboxRequest, status: int, retry_after: int | None = None, message: str | None = None
     ) -> Response:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        app = self._count_app(req) if self._is_api(req) else None  # the limiter admitted it: the app's call too
         if not self._is_api(req) and "/connections" not in req.path.lower():
             error = {400: "invalid_request", 401: "invalid_client", 503: "temporarily_unavailable"}.get(
                 status, "server_error"
@@ -416,11 +433,13 @@ class XeroSandbox(ProviderSandbox):
             response.headers.update(headers)
         elif status == 429:
             # with retry_after: a minute limit; without: a concurrency refusal, which carries no Retry-After
-            response = self._throttled(req, "minute" if retry_after is not None else "concurrent", retry_after)
+            response = self._throttled(req, "minute" if retry_after is not None else "concurrent", retry_after, app)
         else:
             kind = "ServiceUnavailableException" if status == 503 else "InternalServerException"
             payload = {"ErrorNumber": status, "Type": kind, "Message": message or "An error occurred in Xero."}
             response = self._json(payload, status, headers)
+        if self._is_api(req) and status != 429:  # every answer says what is left
+            response.headers.update(self._limit_headers(self._known(req), app))
         self._record(req, response, "fault")
         return response
 
@@ -434,18 +453,45 @@ class XeroSandbox(ProviderSandbox):
         self._record(req, response, "throttle")
         return response
 
-    def _throttled(self, req: SandboxRequest, problem: str, retry_after: int | None) -> Response:
-        headers = {"X-Rate-Limit-Problem": problem, **self._limit_headers(req.tenant)}
+    def _throttled(
+        self, req: SandboxRequest, problem: str, retry_after: int | None, app: str | None = None
+    ) -> Response:
+        headers = {"X-Rate-Limit-Problem": problem, **self._limit_headers(self._known(req), app or self._app_of(req))}
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
         return Response(b"", status_code=429, headers=headers)
 
-    def _limit_headers(self, tenant: str | None) -> dict[str, str]:
+    def _known(self, req: SandboxRequest) -> str | None:
+        """The request's organisation as the limiter counts it (the header as sent), if it is one of ours."""
+        return req.tenant if req.tenant and req.tenant.lower() in self.orgs else None
+
+    def _app_of(self, req: SandboxRequest) -> str | None:
+        scheme, _, token = req.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        grant = self.oauth.validate_access_token(token.strip())
+        return str(grant.client_id) if grant is not None else None
+
+    def _count_app(self, req: SandboxRequest) -> str | None:
+        """Count an admitted API call against its app's minute (every tenant); returns the app's client id."""
+        app = self._app_of(req)
+        if app is not None and not getattr(req, "_xero_app_counted", False):  # commit_then_500: once
+            req._xero_app_counted = True  # type: ignore[attr-defined]
+            with self._app_lock:
+                self.app_minutes.setdefault(app, SlidingWindow()).try_add(self.clock.timestamp(), None)
+        return app
+
+    def _limit_headers(self, tenant: str | None, app: str | None = None) -> dict[str, str]:
         now = self.clock.timestamp()
         snap = self.core.limiter.snapshot(self.name, tenant, now) if tenant else {}
-        app_minute = sum(self.core.limiter.snapshot(self.name, t, now)["requests_last_minute"] for t in self.orgs)
+        if app is None:  # no valid token: the calls of every app
+            app_minute = sum(self.core.limiter.snapshot(self.name, t, now)["requests_last_minute"] for t in self.orgs)
+        else:
+            with self._app_lock:
+                window = self.app_minutes.get(app)
+                app_minute = window.count(now) if window is not None else 0
         minute = self.config.rate_limit_per_minute
-        day = self.config.daily_limit
+        day = self.daily_limit_for(tenant) if tenant else self.config.daily_limit
         return {
             "X-MinLimit-Remaining": str(max(0, minute - snap.get("requests_last_minute", 0)) if minute else 60),
             "X-DayLimit-Remaining": str(max(0, day - snap.get("requests_last_day", 0)) if day else 5000),
@@ -649,12 +695,13 @@ class XeroSandbox(ProviderSandbox):
 
     # -- Accounting API -------------------------------------------------------------------------------------------
     def api(self, req: SandboxRequest) -> Response:
+        app = self._count_app(req)
         try:
             org = self._authorise_api(req)
             response = self._dispatch(req, org)
         except ApiError as exc:
             response = exc.response
-        response.headers.update(self._limit_headers(req.tenant if req.tenant in self.orgs else None))
+        response.headers.update(self._limit_headers(self._known(req), app))
         return response
 
     def _authorise_api(self, req: SandboxRequest) -> Org:

@@ -16,6 +16,11 @@ provider) and is shared by every Lambda that talks to it, without a central serv
 - some endpoints have their own, stricter budget (``ProviderLimits.sub_limits``: QuickBooks ``/batch``), and a day
   allowance (``ProviderLimits.day``: Xero) is counted per UTC day in sibling items; background work may use only
   part of it, the rest is kept for calls made inside :func:`interactive_request` (the Sync button);
+- where the provider says how many calls it still allows (``ProviderLimits.remaining``: Xero's
+  ``X-DayLimit-Remaining`` / ``X-MinLimit-Remaining`` / ``X-AppMinLimit-Remaining`` on every answer), the HTTP client
+  reports it to :meth:`Pacer.observe`: a lower day figure than ours raises our day count to ``per_day - remaining``
+  (never lowers it; a Starter tier or other apps on the tenant), none left this minute blocks the tenant for a minute,
+  fewer than our bucket holds lowers the bucket; a 429's own ``Retry-After`` is not overridden by its counts;
 - :func:`interactive_request` also sets the synchronous request's deadline: no pacer wait (and no engine backoff,
   ``time_left``) runs past it, so the Sync button answers its own 503 before API Gateway's 29 s.
 
@@ -26,6 +31,7 @@ waiting a real minute). The HTTP client (``providers.http``) consults :class:`Pa
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import math
 import random
 import re
@@ -75,6 +81,16 @@ class DayLimit:
 
 
 @dataclass(frozen=True)
+class RemainingHeaders:
+    """Response headers in which a provider says how many calls it still allows the tenant (Xero: every answer carries
+    ``X-DayLimit-Remaining`` and ``X-MinLimit-Remaining``, plus the app-wide ``X-AppMinLimit-Remaining``). Several
+    minute headers: the smallest figure counts (the app-wide minute stops this tenant's calls too)."""
+
+    day: tuple[str, ...] = ()
+    minute: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProviderLimits:
     """What we allow ourselves per tenant: at most ``per_minute`` calls in any 60 s and ``concurrency`` at once."""
 
@@ -87,6 +103,7 @@ class ProviderLimits:
     tenant_from_token: bool = False  # or the bearer token itself (Wave limits per access token)
     sub_limits: tuple[SubLimit, ...] = ()  # stricter budgets for some endpoints (matched on the URL path)
     day: DayLimit | None = None  # a client-side day allowance (None: only the provider's day 429 stops us)
+    remaining: RemainingHeaders | None = None  # where the provider reports the calls it still allows (None: nowhere)
 
     @property
     def refill_per_second(self) -> float:
@@ -122,6 +139,11 @@ LIMITS: dict[str, ProviderLimits] = {
         # 100 below Xero's 5,000 (its window may be rolling, ours is the UTC day); 90 % for background work, the
         # last 490 calls only for the Sync button (about 80 invoice pushes with new contact and item)
         day=DayLimit(per_day=4_900, background_share=0.9, published="5,000/day per tenant (Starter tier: 1,000)"),
+        # xero.md section 6: on every answer; a lower figure than our count (Starter tier, other apps on the tenant)
+        # is adopted by Pacer.observe
+        remaining=RemainingHeaders(
+            day=("X-DayLimit-Remaining",), minute=("X-MinLimit-Remaining", "X-AppMinLimit-Remaining")
+        ),
     ),
     "freshbooks": ProviderLimits(
         per_minute=100,
@@ -145,6 +167,9 @@ DEADLINE_RESERVE = 2.0  # under a request deadline: seconds kept for the call it
 DAY = "day"
 MINUTE = "minute"
 CONCURRENT = "concurrent"
+MINUTE_WINDOW = 60.0  # a provider minute with nothing left: no call for this long (safe for a rolling window too)
+OBSERVE_ATTEMPTS = 8  # conditional-write retries when Lambdas adopt a provider's figure at once
+_COUNT = re.compile(r"\d{1,9}", re.ASCII)
 
 
 def tenant_of(provider: str, method: str, url_path: str, headers: Any) -> str | None:
@@ -163,6 +188,29 @@ def tenant_of(provider: str, method: str, url_path: str, headers: Any) -> str | 
         if auth.lower().startswith("bearer ") and len(auth) > 7:
             return "token-" + sha256(auth[7:].encode()).hexdigest()[:24]  # never the token itself
     return None
+
+
+def _count(value: Any) -> int | None:
+    """A header's non-negative whole count, or None when absent or garbled (never guessed)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return int(text) if _COUNT.fullmatch(text) else None
+
+
+def reported_remaining(provider: str, headers: Any) -> tuple[int | None, int | None]:
+    """(calls left today, calls left this minute) as the provider's answer states them (``ProviderLimits.remaining``);
+    None for a figure the provider does not send, or sent garbled. Provider-neutral: the header names are data."""
+    limits = LIMITS.get(provider)
+    spec = limits.remaining if limits is not None else None
+    if spec is None:
+        return None, None
+
+    def smallest(names: tuple[str, ...]) -> int | None:
+        found = [n for n in (_count(headers.get(name)) for name in names) if n is not None]
+        return min(found) if found else None
+
+    return smallest(spec.day), smallest(spec.minute)
 
 
 def utc_day_start(now: float) -> float:
@@ -382,7 +430,70 @@ class Pacer:
         logger.warning("provider rate limit met", provider=provider, problem=problem, wait=round(until - now, 1))
         return seen
 
+    def observe(
+        self, provider: str, tenant: str, *, day_remaining: int | None = None, minute_remaining: int | None = None
+    ) -> None:
+        """The provider's answer said how many calls it still allows this tenant (Xero's ``X-DayLimit-Remaining`` /
+        ``X-MinLimit-Remaining``): where that is fewer than our own count allows, adopt it for every Lambda.
+
+        Day: the count becomes ``per_day - day_remaining`` if that is higher (never lower: calls in flight, a UTC day
+        vs a rolling window), so background work still stops at its share and the Sync button keeps the reserve.
+        Minute: nothing left blocks the tenant for a minute (as a 429 would, without meeting it); fewer left than our
+        bucket holds lowers the bucket. Conditional writes only: Lambdas observing at once never undo each other."""
+        limits = self.limits.get(provider)
+        if limits is None:
+            return
+        key = self.key(provider, tenant)
+        now = self.clock()
+        if day_remaining is not None and day_remaining >= 0 and limits.day is not None:
+            self._adopt_day(provider, f"{key}#day", limits.day, day_remaining, now)
+        if minute_remaining is not None and minute_remaining >= 0:
+            self._adopt_minute(provider, key, limits, minute_remaining, now)
+
     # ---- internals ---------------------------------------------------------------------------------------------
+    def _adopt_day(self, provider: str, key: str, spec: DayLimit, remaining: int, now: float) -> None:
+        floor = float(spec.per_day - remaining)
+        for _ in range(OBSERVE_ATTEMPTS):
+            budget, used, at = self._extra_state(key, spec, now)
+            if used >= floor:
+                return
+            new = Budget(tokens=floor, refilled_at=at, version=(budget.version or 0) + 1)
+            self.stats["writes"] += 1
+            if self.store.write(key, new, budget.version):
+                self._remember(key, new)
+                logger.info("provider reports fewer calls left today", provider=provider, remaining=remaining)
+                return
+            self.stats["conflicts"] += 1
+            self._forget(key)
+
+    def _adopt_minute(self, provider: str, key: str, limits: ProviderLimits, remaining: int, now: float) -> None:
+        if remaining == 0:
+            until = now + MINUTE_WINDOW
+            if self._current(key, limits, now).blocked_until >= until:
+                return
+            self.stats["writes"] += 1
+            self.store.block(key, until, MINUTE)  # commutative: never shortens a longer block another Lambda wrote
+            self._forget(key)
+            logger.info("provider reports no calls left this minute", provider=provider)
+            return
+        for _ in range(OBSERVE_ATTEMPTS):
+            budget = self._current(key, limits, now)
+            at = max(now, budget.refilled_at)
+            tokens = min(
+                float(limits.burst), budget.tokens + max(0.0, now - budget.refilled_at) * limits.refill_per_second
+            )
+            if tokens <= remaining:
+                return
+            new = dataclasses.replace(
+                budget, tokens=float(remaining), refilled_at=at, version=(budget.version or 0) + 1
+            )
+            self.stats["writes"] += 1
+            if self.store.write(key, new, budget.version):
+                self._remember(key, new)
+                return
+            self.stats["conflicts"] += 1
+            self._forget(key)
+
     def _wait_limit(self) -> float:
         """``max_wait``, or less under a request deadline (time is kept for the call itself)."""
         left = time_left()
@@ -546,6 +657,7 @@ __all__ = [
     "DayLimit",
     "Pacer",
     "ProviderLimits",
+    "RemainingHeaders",
     "SubLimit",
     "Throttle",
     "clear_observed",
@@ -556,6 +668,7 @@ __all__ = [
     "named_wait",
     "next_utc_midnight",
     "observed",
+    "reported_remaining",
     "tenant_of",
     "time_left",
     "utc_day_start",

@@ -11,7 +11,7 @@ import httpx
 
 from booksync.config import get_settings
 from booksync.observability import logger
-from booksync.ratelimit import CONCURRENT, DAY, LIMITS, MINUTE, Blocked, local_429, tenant_of
+from booksync.ratelimit import CONCURRENT, DAY, LIMITS, MINUTE, Blocked, local_429, reported_remaining, tenant_of
 
 
 @lru_cache(maxsize=16)
@@ -35,7 +35,8 @@ def _pacer() -> Any:
 
 class PacedTransport(httpx.BaseTransport):
     """Consults the shared per-tenant budget (``booksync.ratelimit``) before each provider call and records the
-    provider's 429s there, so every Lambda honours ``Retry-After`` and Xero's minute vs day limit.
+    provider's 429s there, so every Lambda honours ``Retry-After`` and Xero's minute vs day limit; the calls the
+    provider says are left (``ProviderLimits.remaining``: Xero's headers) go there too (``Pacer.observe``).
 
     A call that would have to wait longer than the pacer's ``max_wait`` is not made: the answer is a local 429 with
     the ``Retry-After`` (header ``X-BlueClerk-Pacing: local``), which each adapter maps like a provider's own 429.
@@ -68,6 +69,15 @@ class PacedTransport(httpx.BaseTransport):
         finally:
             if lease is not None:
                 pacer.release(self.provider, tenant, lease)
+        # the provider's own count of what is left (Xero: every answer) tightens the budget; a 429 names its own wait,
+        # which is more precise than "none left" (a rolling window frees calls before our minute or UTC day ends)
+        if pacer is not None and response.status_code != 429:
+            day_left, minute_left = reported_remaining(self.provider, response.headers)
+            if day_left is not None or minute_left is not None:
+                try:
+                    pacer.observe(self.provider, tenant, day_remaining=day_left, minute_remaining=minute_left)
+                except Exception:
+                    logger.warning("provider's remaining calls not recorded", provider=self.provider, exc_info=True)
         if response.status_code == 429 and pacer is not None:
             problem = (response.headers.get("X-Rate-Limit-Problem") or MINUTE).strip().lower()
             problem = DAY if "day" in problem else CONCURRENT if "concurren" in problem else MINUTE
