@@ -423,6 +423,26 @@ def _second_invoice(api: Any, made: dict[str, Any], number: str) -> dict[str, An
     return dict(inv.body)
 
 
+def sent_deferred_then_clicked(world: dict[str, Any], org: str, inv_a: dict[str, Any], inv_b: dict[str, Any]) -> int:
+    """Send both invoices: their queued pushes are deferred (out of sight for hours) without a call to Xero and with
+    one informational notification; then Sync on B answers 200 and B is in the books. Returns the calls before."""
+    sqs, queues = world["aws"]["sqs"], world["aws"]["queues"]
+    api = load_function("api").lambda_handler
+    calls = len(_api_calls(world["url"], org))
+    for inv in (inv_a, inv_b):
+        invoke(api, http_event("api/send_invoice.json", path=f"/invoices/{inv['id']}/send"))
+    (response,) = drain(sqs, queues["invoice-sync"], "sync_invoice", rounds=1)
+    assert len(response["batchItemFailures"]) == 2, response
+    assert all(3600 < hidden <= 43_200 for hidden in _invisible_for(queues["invoice-sync"]))
+    assert len(_api_calls(world["url"], org)) == calls
+    assert [n["code"] for n in _notifications(api)] == ["provider_rate_limited"]  # once, informational
+    sync = load_function("sync_invoice").lambda_handler
+    clicked = invoke(sync, http_event("sync_invoice/http_sync.json", path=f"/invoices/{inv_b['id']}/sync"))
+    assert clicked.status == 200, clicked.body
+    assert tenant(world["url"], org)["counts"]["Invoices"] == 1
+    return calls
+
+
 def test_a_spent_background_day_share_defers_queued_pushes_while_a_sync_click_still_works(
     world: dict[str, Any],
 ) -> None:
@@ -433,7 +453,6 @@ def test_a_spent_background_day_share_defers_queued_pushes_while_a_sync_click_st
     t = _pace_on_sandbox_time(world, max_wait=20.0)
     t.sleep(next_utc_midnight(t.now()) - t.now() + 12 * 3600)  # noon UTC: the day's remainder is hours, not seconds
     api = load_function("api").lambda_handler
-    sync = load_function("sync_invoice").lambda_handler
     org = connect_xero("co_a")
     map_default_income_account("co_a")
     made = _setup_invoice(api)
@@ -450,21 +469,9 @@ def test_a_spent_background_day_share_defers_queued_pushes_while_a_sync_click_st
     assert pacer.store.write(key, spent, stored.version if stored else None)
     pacer._cache.clear()  # this Lambda's cached count is stale, as another Lambda's would be
     assert tenant(world["url"], org)["limits"]["requests_last_day"] < 5000
-    calls = len(_api_calls(world["url"], org))
-    # When both invoices are sent and their queued pushes run
-    for inv in (inv_a, inv_b):
-        invoke(api, http_event("api/send_invoice.json", path=f"/invoices/{inv['id']}/send"))
-    (response,) = drain(sqs, queues["invoice-sync"], "sync_invoice", rounds=1)
-    # Then both are deferred (kept, out of sight for hours), and nothing reached Xero
-    assert len(response["batchItemFailures"]) == 2, response
-    assert all(3600 < hidden <= 43_200 for hidden in _invisible_for(queues["invoice-sync"]))
-    assert len(_api_calls(world["url"], org)) == calls
-    assert [n["code"] for n in _notifications(api)] == ["provider_rate_limited"]  # once, informational
-    # When the user clicks Sync on invoice B
-    clicked = invoke(sync, http_event("sync_invoice/http_sync.json", path=f"/invoices/{inv_b['id']}/sync"))
-    # Then it goes through on the reserve kept for the button
-    assert clicked.status == 200, clicked.body
-    assert tenant(world["url"], org)["counts"]["Invoices"] == 1
+    # When both invoices are sent and their queued pushes run, then the user clicks Sync on invoice B
+    calls = sent_deferred_then_clicked(world, org, inv_a, inv_b)
+    # Then B goes through on the reserve kept for the button
     used_by_click = len(_api_calls(world["url"], org)) - calls
     assert used_by_click >= 1
     assert pacer.store.read(key).tokens == day.allowance(False) + used_by_click  # the click was counted too

@@ -16,17 +16,15 @@ import httpx
 import pytest
 
 from booksync.ratelimit import LIMITS, next_utc_midnight, utc_day_start
-from tests.helpers import http_event, invoke
 from tests.integration.conftest import load_function
 from tests.integration.qbo_helpers import drain
 from tests.integration.test_api_flow import _setup_invoice
 from tests.integration.test_rate_limits import (
     _api_calls,
-    _invisible_for,
-    _notifications,
     _pace_on_sandbox_time,
     _second_invoice,
     _session,
+    sent_deferred_then_clicked,
 )
 from tests.integration.xero_helpers import connect_xero, map_default_income_account, record, tenant, xero_world
 
@@ -84,7 +82,6 @@ def test_a_starter_organisation_defers_background_pushes_before_xeros_429_and_a_
     t = _pace_on_sandbox_time(world, max_wait=20.0)
     t.sleep(next_utc_midnight(t.now()) - t.now() + 12 * 3600)  # noon UTC: the day's remainder is hours
     api = load_function("api").lambda_handler
-    sync = load_function("sync_invoice").lambda_handler
     org = connect_xero("co_a")
     # Given a Starter organisation: Xero allows it 1,000 calls a day (our own allowance is 4,900)
     _configure(world["url"], tenant_daily_limits={org: STARTER})
@@ -107,21 +104,10 @@ def test_a_starter_organisation_defers_background_pushes_before_xeros_429_and_a_
     providers.accounting("xero").income_accounts(_session("co_a", org))
     # Then our count adopts Xero's figure: background work is at its share
     assert _day_used(org, t.now()) == DAY.allowance(False)
-    calls = len(_api_calls(world["url"], org))
-    # When both invoices are sent and their queued pushes run
-    for inv in (inv_a, inv_b):
-        invoke(api, http_event("api/send_invoice.json", path=f"/invoices/{inv['id']}/send"))
-    (response,) = drain(sqs, queues["invoice-sync"], "sync_invoice", rounds=1)
-    # Then both are deferred for hours (the day deferral path), without a call to Xero
-    assert len(response["batchItemFailures"]) == 2, response
-    assert all(3600 < hidden <= 43_200 for hidden in _invisible_for(queues["invoice-sync"]))
-    assert len(_api_calls(world["url"], org)) == calls
-    assert [n["code"] for n in _notifications(api)] == ["provider_rate_limited"]
-    # When the user clicks Sync on invoice B
-    clicked = invoke(sync, http_event("sync_invoice/http_sync.json", path=f"/invoices/{inv_b['id']}/sync"))
-    # Then it goes through on the reserve, and Xero never had to refuse anything
-    assert clicked.status == 200, clicked.body
-    assert tenant(world["url"], org)["counts"]["Invoices"] == 1
+    # When both invoices are sent and their queued pushes run (deferred for hours, the day deferral path, without a
+    # call to Xero), then the user clicks Sync on invoice B
+    calls = sent_deferred_then_clicked(world, org, inv_a, inv_b)
+    # Then B goes through on the reserve, and Xero never had to refuse anything
     limits = tenant(world["url"], org)["limits"]
     assert limits["throttled_day"] == 0 and limits["throttled_rate"] == 0
     used_by_click = len(_api_calls(world["url"], org)) - calls
