@@ -3,7 +3,6 @@ button, on an in-memory budget store and a simulated clock (nothing here waits f
 
 from __future__ import annotations
 
-import dataclasses
 from collections import deque
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -25,45 +24,12 @@ from booksync.ratelimit import (
 )
 from booksync.sync.engine import SyncEngine
 from booksync.sync.ports import RateLimited, Unavailable
+from tests.unit.budget_memory import MemoryStore
 
 REALM = "9130350000000001"
 BATCH_PATH = f"/v3/company/{REALM}/batch"
 QUERY_PATH = f"/v3/company/{REALM}/query"
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC).timestamp()
-
-
-class MemoryStore:
-    """The BudgetStore contract (conditional on version) in memory; counts writes per key."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, Budget] = {}
-        self.writes: dict[str, int] = {}
-
-    def read(self, key: str) -> Budget | None:
-        return self.items.get(key)
-
-    def write(self, key: str, budget: Budget, expected_version: int | None) -> bool:
-        current = self.items.get(key)
-        if (current.version if current is not None else None) != expected_version:
-            return False
-        self.items[key] = budget
-        self.writes[key] = self.writes.get(key, 0) + 1
-        return True
-
-    def release(self, key: str, lease_id: str) -> Budget | None:
-        current = self.items.get(key)
-        if current is None:
-            return None
-        leases = {k: v for k, v in current.leases.items() if k != lease_id}
-        self.items[key] = dataclasses.replace(current, leases=leases, version=(current.version or 0) + 1)
-        return self.items[key]
-
-    def block(self, key: str, until: float, problem: str) -> None:
-        current = self.items.get(key) or Budget(tokens=0.0, refilled_at=0.0, version=0)
-        if current.blocked_until < until:
-            self.items[key] = dataclasses.replace(
-                current, blocked_until=until, problem=problem, version=(current.version or 0) + 1
-            )
 
 
 class Clock:

@@ -5,7 +5,6 @@ simulated Xero (nothing here waits for real)."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,7 @@ from booksync.ratelimit import (
     utc_day_start,
 )
 from booksync.sync.ports import RateLimited, Session
+from tests.unit.budget_memory import MemoryStore as BudgetMemory
 
 ORG = "0b7c6f0e-5a4e-4d55-8e5d-3f1c9c2d7a01"
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC).timestamp()
@@ -37,54 +37,9 @@ PER_DAY = XERO_DAY.per_day
 RESERVE = PER_DAY - XERO_DAY.allowance(False)  # the calls kept for the Sync button
 
 
-class MemoryStore:
-    """The BudgetStore contract (writes conditional on version; block never shortens) in memory, thread-safe.
-    ``hold`` makes the first read of each of that many threads wait for the others: all read the same version, then
-    all write, so only conditional writes keep the highest figure."""
-
+class MemoryStore(BudgetMemory):
     def __init__(self, hold: int = 0) -> None:
-        self.items: dict[str, Budget] = {}
-        self.lock = threading.Lock()
-        self.rejected = 0
-        self._barrier = threading.Barrier(hold) if hold else None
-        self._held: set[int] = set()
-
-    def read(self, key: str) -> Budget | None:
-        with self.lock:
-            item = self.items.get(key)
-        if self._barrier is not None:
-            with self.lock:
-                first = threading.get_ident() not in self._held
-                self._held.add(threading.get_ident())
-            if first:
-                self._barrier.wait(timeout=10)
-        return item
-
-    def write(self, key: str, budget: Budget, expected_version: int | None) -> bool:
-        with self.lock:
-            current = self.items.get(key)
-            if (current.version if current is not None else None) != expected_version:
-                self.rejected += 1
-                return False
-            self.items[key] = budget
-            return True
-
-    def release(self, key: str, lease_id: str) -> Budget | None:
-        with self.lock:
-            current = self.items.get(key)
-            if current is None:
-                return None
-            leases = {k: v for k, v in current.leases.items() if k != lease_id}
-            self.items[key] = dataclasses.replace(current, leases=leases, version=(current.version or 0) + 1)
-            return self.items[key]
-
-    def block(self, key: str, until: float, problem: str) -> None:
-        with self.lock:
-            current = self.items.get(key) or Budget(tokens=5.0, refilled_at=0.0, version=0)
-            if current.blocked_until < until:
-                self.items[key] = dataclasses.replace(
-                    current, blocked_until=until, problem=problem, version=(current.version or 0) + 1
-                )
+        super().__init__(hold=hold, block_tokens=5.0)
 
     def used_today(self, now: float = NOON) -> float:
         item = self.items.get(DAY_KEY)
