@@ -3,8 +3,10 @@
 Real DynamoDB evaluates a write's condition and applies the write atomically per item. moto's backend has no lock:
 with the server's request threads (or test threads), two conditional updates can both see the old item and both
 succeed — which would let two callers take the same token-refresh lease or the same payment claim. Every mutating
-operation is serialised here (coarser than per item, same outcomes). Call ``make_dynamodb_atomic()`` before moto
-serves requests; it is idempotent.
+operation is serialised here (coarser than per item, same outcomes), and so is every request as a whole: moto's
+``update_item`` handler deep-copies the stored item outside the backend's methods, and a concurrent write changing
+that item mid-copy raised ``RuntimeError: dictionary changed size during iteration`` (seen once in CI, in
+tests/unit/test_moto_atomic.py). Call ``make_dynamodb_atomic()`` before moto serves requests; it is idempotent.
 """
 
 from __future__ import annotations
@@ -43,4 +45,14 @@ def make_dynamodb_atomic() -> None:
                 return __original(self, *args, **kwargs)
 
         setattr(DynamoDBBackend, name, locked)
+    from moto.dynamodb.responses import DynamoHandler
+
+    handle = DynamoHandler.call_action
+
+    @functools.wraps(handle)
+    def one_request_at_a_time(self: Any) -> Any:
+        with _LOCK:
+            return handle(self)
+
+    DynamoHandler.call_action = one_request_at_a_time  # type: ignore[method-assign]
     DynamoDBBackend._booksync_atomic = True  # type: ignore[attr-defined]

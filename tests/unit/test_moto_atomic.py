@@ -35,10 +35,15 @@ def _rounds() -> None:
         for round_ in range(40):
             ddb.put_item(TableName="t", Item={"pk": {"S": f"lease{round_}"}})
             winners: list[int] = []
+            errors: list[BaseException] = []
             barrier = threading.Barrier(16)
 
             def take(
-                n: int, key: str = f"lease{round_}", barrier: threading.Barrier = barrier, winners: list[int] = winners
+                n: int,
+                key: str = f"lease{round_}",
+                barrier: threading.Barrier = barrier,
+                winners: list[int] = winners,
+                errors: list[BaseException] = errors,
             ) -> None:
                 barrier.wait()
                 try:
@@ -52,10 +57,13 @@ def _rounds() -> None:
                     winners.append(n)
                 except ddb.exceptions.ConditionalCheckFailedException:
                     pass
+                except Exception as exc:  # e.g. moto's handler copying an item another request is changing
+                    errors.append(exc)
 
             threads = [threading.Thread(target=take, args=(n,)) for n in range(16)]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
+            assert errors == [], f"round {round_}: {errors[:1]}"
             assert len(winners) == 1, f"round {round_}: {len(winners)} writers won the same claim"
