@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -50,7 +51,7 @@ def test_a_backfill_step_stopped_by_a_minute_limit_is_retried_after_the_minute_n
     qbo: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from booksync import wiring
-    from tests.integration.test_backfill import all_linked, ours, seed_books
+    from tests.integration.test_backfill import all_linked, api_calls, last_seq, ours, seed_books
 
     sqs, queue, dlq = qbo["aws"]["sqs"], qbo["aws"]["queues"]["import"], qbo["aws"]["queues"]["import-dlq"]
     _as_deployed(sqs, queue)
@@ -91,11 +92,18 @@ def test_a_backfill_step_stopped_by_a_minute_limit_is_retried_after_the_minute_n
     clock.advance(61)
     _redeliver_now(queue)
     monkeypatch.setattr(helpers.LambdaContext, "get_remaining_time_in_millis", lambda self: 300_000)
+    since = last_seq(qbo)
     drain(sqs, queue, "import_changes", rounds=20)
     # Then the backfill completes once, nothing dead-lettered
     assert ours(qbo) == {"customer": 2, "item": 1, "invoice": 3, "payment": 3}
     assert all_linked("quickbooks", seeded)
     assert sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0).get("Messages", []) == []
+    # And at the cost of the batches alone: a refused batch reached nothing, so its elements are not looked up in
+    # the books before they are sent again (as after a batch whose outcome is unknown)
+    calls = api_calls(qbo, since)
+    lookups = [c for c in calls if c["path"].endswith("/query") and "BF " in unquote_plus(c["query"])]
+    assert lookups == [], lookups
+    assert [c["path"].rsplit("/", 1)[-1] for c in calls if c.get("status") == 200].count("batch") == 3
 
 
 def test_a_weekly_import_that_meets_xeros_day_limit_waits_for_the_next_day_instead_of_dead_lettering() -> None:

@@ -1165,11 +1165,26 @@ class SyncStateRepository:
             raise
         return int(rec.claim_attempts or 1)
 
-    def release(self, company_id: str, kind: str, entity_id: str, owner: str, invoice_id: str | None = None) -> None:
+    def release(
+        self,
+        company_id: str,
+        kind: str,
+        entity_id: str,
+        owner: str,
+        invoice_id: str | None = None,
+        *,
+        unsent: bool = False,
+    ) -> None:
+        """Give the entity up. ``unsent``: this attempt certainly reached nothing (every try was refused by a rate
+        limit, ours or the provider's 429), so it does not count as an attempt whose outcome is unknown — the next
+        one need not look the entity up in the books before sending it."""
         rec = _sync_record(company_id, kind, entity_id, invoice_id)
         cls = type(rec)
+        actions: list[Any] = [cls.claim_owner.remove(), cls.claim_until.remove()]
+        if unsent:
+            actions.append(cls.claim_attempts.add(-1))
         try:
-            rec.update(actions=[cls.claim_owner.remove(), cls.claim_until.remove()], condition=cls.claim_owner == owner)
+            rec.update(actions=actions, condition=cls.claim_owner == owner)
         except UpdateError as exc:
             if not _condition_failed(exc):
                 raise

@@ -41,6 +41,7 @@ from booksync.sync.ports import (
     Op,
     OpResult,
     ProviderError,
+    RateLimited,
     Ref,
     Session,
     StaleObject,
@@ -830,11 +831,13 @@ class SyncEngine:
             size = max(1, provider.capabilities.max_batch)
             for start in range(0, len(send), size):
                 chunk = send[start : start + size]
+                refused: list[bool] = []
                 try:
-                    results = self._send_batch(batcher, s, [el.op for el in chunk], patient_until)
+                    results = self._send_batch(batcher, s, [el.op for el in chunk], patient_until, refused)
                 except ProviderError as exc:
+                    unsent = bool(refused) and all(refused)
                     for el in chunk:
-                        out[el.key] = self._element_failed(company_id, el, exc)
+                        out[el.key] = self._element_failed(company_id, el, exc, unsent=unsent)
                     continue
                 for el, result in zip(chunk, results, strict=True):
                     out[el.key] = self._element_result(company_id, conn, el, result)
@@ -871,14 +874,30 @@ class SyncEngine:
         return out
 
     def _send_batch(
-        self, provider: BatchingProvider, s: Session, ops: list[Op], patient_until: float | None
+        self,
+        provider: BatchingProvider,
+        s: Session,
+        ops: list[Op],
+        patient_until: float | None,
+        refused: list[bool] | None = None,
     ) -> list[OpResult]:
         """One batch call (retried like any call). A backfill may wait out a long rate-limit pause while its Lambda
-        has time left (``patient_until``); the retry replays the same batch key."""
+        has time left (``patient_until``); the retry replays the same batch key. ``refused`` gets one entry per failed
+        try: True where a rate limit refused it (a 429, ours or the provider's: nothing ran), False where its outcome
+        is unknown."""
+
+        def push() -> list[OpResult]:
+            try:
+                return provider.push_many(s, ops)
+            except BaseException as exc:
+                if refused is not None:
+                    refused.append(isinstance(exc, RateLimited))
+                raise
+
         waits = 0
         while True:
             try:
-                results = self._call(lambda: provider.push_many(s, ops))
+                results = self._call(push)
             except ProviderError as exc:
                 wait = exc.retry_after
                 if (
@@ -938,9 +957,9 @@ class SyncEngine:
         )
         return _Done(ref=ref, action=action)
 
-    def _element_failed(self, company_id: str, el: _Element, exc: ProviderError) -> _Done:
+    def _element_failed(self, company_id: str, el: _Element, exc: ProviderError, unsent: bool = False) -> _Done:
         if not el.claimed:
-            self.state.release(company_id, el.kind, el.entity_id, el.owner, invoice_id=el.invoice_id)
+            self.state.release(company_id, el.kind, el.entity_id, el.owner, invoice_id=el.invoice_id, unsent=unsent)
         return _Done(error=exc)
 
     # ---- backfill ------------------------------------------------------------------------------------------------
