@@ -39,7 +39,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -100,7 +100,11 @@ class ProviderLimits:
     published: str  # the provider's own figure and where it comes from (providers/<p>.md)
     tenant_header: str | None = None  # request header naming the tenant
     tenant_path: str | None = None  # or a regex on the URL path (group 1 = tenant)
-    tenant_from_token: bool = False  # or the bearer token itself (Wave limits per access token)
+    tenant_from_token: bool = False  # or the bearer token itself (when the request names no tenant; see below)
+    # or the session's tenant, passed by the adapter in the request's extensions (TENANT_EXTENSION, never sent): Wave's
+    # single GraphQL URL names no business, and keying on the token gave each refreshed token a fresh budget while a
+    # limit counted per business (or per token chain) still held the calls of the minute before the refresh
+    tenant_from_session: bool = False
     sub_limits: tuple[SubLimit, ...] = ()  # stricter budgets for some endpoints (matched on the URL path)
     day: DayLimit | None = None  # a client-side day allowance (None: only the provider's day 429 stops us)
     remaining: RemainingHeaders | None = None  # where the provider reports the calls it still allows (None: nowhere)
@@ -157,7 +161,8 @@ LIMITS: dict[str, ProviderLimits] = {
         burst=5,
         concurrency=2,
         published="none (UNCONFIRMED; ~60/min per token, about 2 concurrent)",
-        tenant_from_token=True,
+        tenant_from_session=True,
+        tenant_from_token=True,  # a request without the extension (none of ours) is still paced
     ),
 }
 
@@ -172,11 +177,18 @@ OBSERVE_ATTEMPTS = 8  # conditional-write retries when Lambdas adopt a provider'
 _COUNT = re.compile(r"\d{1,9}", re.ASCII)
 
 
-def tenant_of(provider: str, method: str, url_path: str, headers: Any) -> str | None:
+TENANT_EXTENSION = "booksync.tenant"  # httpx request extension: the session's tenant (not sent to the provider)
+
+
+def tenant_of(
+    provider: str, method: str, url_path: str, headers: Any, extensions: Mapping[str, Any] | None = None
+) -> str | None:
     """The tenant a provider request is counted against, or None (identity/token endpoints are not paced)."""
     limits = LIMITS.get(provider)
     if limits is None:
         return None
+    if limits.tenant_from_session and extensions and extensions.get(TENANT_EXTENSION):
+        return str(extensions[TENANT_EXTENSION])
     if limits.tenant_header:
         value = headers.get(limits.tenant_header)
         return str(value) if value else None
@@ -650,6 +662,7 @@ __all__ = [
     "DEADLINE_RESERVE",
     "LIMITS",
     "MINUTE",
+    "TENANT_EXTENSION",
     "Blocked",
     "Budget",
     "BudgetStore",

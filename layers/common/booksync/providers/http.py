@@ -49,7 +49,7 @@ class PacedTransport(httpx.BaseTransport):
         self.pacer = pacer
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        tenant = tenant_of(self.provider, request.method, request.url.path, request.headers)
+        tenant = tenant_of(self.provider, request.method, request.url.path, request.headers, request.extensions)
         if tenant is None or os.environ.get("BOOKSYNC_PROVIDER_PACING", "on").lower() == "off":
             return self.inner.handle_request(request)
         pacer: Any = None

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from booksync.providers.http import client
+from booksync.ratelimit import TENANT_EXTENSION
 from booksync.sync.ports import Session, Unauthorized, Unavailable
 
 
@@ -36,6 +37,8 @@ def authorized_request(
     ``s.on_unauthorized`` and send again. Returns the last answer for the adapter to read. A timeout or a broken
     connection raises ``Unavailable``: the write may or may not have been saved, so the engine's retry relies on the
     provider's idempotency key or looks before it creates again."""
+    # the session's tenant for the pacer (never sent): what the provider counts its limits against
+    extensions = {TENANT_EXTENSION: s.tenant_id} if s.tenant_id else None
     for attempt in (1, 2):
         sent = {"Authorization": f"Bearer {s.access_token}", "Accept": "application/json", **(headers or {})}
         content = None
@@ -45,7 +48,9 @@ def authorized_request(
         if on_attempt is not None:
             on_attempt()
         try:
-            resp = (http or client(provider)).request(method, url, params=params or None, headers=sent, content=content)
+            resp = (http or client(provider)).request(
+                method, url, params=params or None, headers=sent, content=content, extensions=extensions
+            )
         except httpx.TimeoutException as exc:
             raise Unavailable(f"{label} timed out (the write may or may not have been saved)") from exc
         except httpx.HTTPError as exc:
